@@ -1,0 +1,1 @@
+"""Emotion models: speech (voice), face (expression) and their fusion."""
