@@ -1,0 +1,51 @@
+"""Classification metrics shared by every `annotate evaluate` command."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+
+def confusion_matrix(truth: Sequence[int], predicted: Sequence[int], n_classes: int) -> np.ndarray:
+    """Counts with rows = true class, columns = predicted class."""
+    matrix = np.zeros((n_classes, n_classes), dtype=np.int64)
+    for t, p in zip(truth, predicted, strict=True):
+        matrix[t, p] += 1
+    return matrix
+
+
+def accuracy(matrix: np.ndarray) -> float:
+    total = matrix.sum()
+    return float(np.trace(matrix) / total) if total else 0.0
+
+
+def unweighted_average_recall(matrix: np.ndarray) -> float:
+    """Mean of per-class recalls over the classes that occur in the truth."""
+    support = matrix.sum(axis=1)
+    present = support > 0
+    if not present.any():
+        return 0.0
+    return float(np.mean(np.diag(matrix)[present] / support[present]))
+
+
+def per_class_recall(matrix: np.ndarray) -> np.ndarray:
+    """Recall per class; NaN where a class never occurs in the truth."""
+    support = matrix.sum(axis=1).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.diag(matrix) / support
+
+
+def expected_calibration_error(probabilities: np.ndarray, truth: Sequence[int], bins: int = 15) -> float:
+    """ECE: the gap between confidence and accuracy, averaged over equal-width confidence bins."""
+    probabilities = np.asarray(probabilities, dtype=float)
+    truth = np.asarray(truth)
+    confidence = probabilities.max(axis=1)
+    correct = probabilities.argmax(axis=1) == truth
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    error = 0.0
+    for low, high in zip(edges[:-1], edges[1:], strict=True):
+        in_bin = (confidence > low) & (confidence <= high)
+        if in_bin.any():
+            error += in_bin.mean() * abs(correct[in_bin].mean() - confidence[in_bin].mean())
+    return float(error)
