@@ -1,0 +1,124 @@
+"""Many recordings in one run: find them, map them to outputs, skip what is done, keep going.
+
+A failing file is recorded and the batch moves on; an output that is complete and newer than
+its input is skipped, so an interrupted batch resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from annotator.media import MEDIA_EXTENSIONS, MediaError
+
+
+@dataclass(frozen=True)
+class Job:
+    input: Path
+    output: Path
+
+
+@dataclass
+class JobResult:
+    job: Job
+    status: str  # "done", "skipped" or "failed"
+    message: str = ""
+    utterances: int = 0
+    seconds: float = 0.0
+    error: BaseException | None = None  # the unexpected exception, for --debug
+
+
+def is_media(path: Path) -> bool:
+    return path.suffix.lower() in MEDIA_EXTENSIONS
+
+
+def discover(root: Path) -> tuple[list[Path], list[str]]:
+    """Media files below `root` in a stable order, and one line per folder that could not be read.
+
+    Symlinked folders are not followed, so a symlink loop cannot trap the walk.
+    """
+    problems: list[str] = []
+
+    def report(error: OSError) -> None:
+        problems.append(f"{error.filename}: cannot read folder ({error.strerror})")
+
+    found = []
+    for folder, subfolders, files in os.walk(root, onerror=report):
+        subfolders.sort()
+        for name in sorted(files):
+            path = Path(folder) / name
+            if is_media(path):
+                found.append(path)
+    return found, problems
+
+
+def plan_jobs(files: Iterable[Path], root: Path, out_dir: Path, fmt: str) -> list[Job]:
+    """OUT/<path relative to root, extension replaced by the format's>.
+
+    Two inputs that differ only by extension (talk.mp4, talk.wav) would share an output, so
+    those keep their extension instead: talk.mp4.json, talk.wav.json.
+    """
+    files = list(files)
+    relative = [f.relative_to(root) for f in files]
+    stems = [r.with_suffix("") for r in relative]
+    clashes = {s for s in stems if stems.count(s) > 1}
+    jobs = []
+    for file, rel, stem in zip(files, relative, stems, strict=True):
+        name = f"{rel.name}.{fmt}" if stem in clashes else f"{stem.name}.{fmt}"
+        jobs.append(Job(input=file, output=out_dir / rel.parent / name))
+    return jobs
+
+
+def is_up_to_date(job: Job) -> bool:
+    """The output exists, is not empty, and is newer than its input.
+
+    Outputs are written atomically, so an existing one is complete.
+    """
+    try:
+        output = job.output.stat()
+        return output.st_size > 0 and output.st_mtime >= job.input.stat().st_mtime
+    except OSError:
+        return False
+
+
+def run_jobs(
+    jobs: list[Job],
+    process: Callable[[Job], int],
+    force: bool = False,
+    on_result: Callable[[JobResult], None] | None = None,
+) -> list[JobResult]:
+    """Run `process` (which returns the utterance count) on each job not already done.
+
+    MediaError and OSError become one-line failures; anything else is a bug, still recorded as a
+    failure (named as internal) so that the batch goes on. KeyboardInterrupt
+    (and SystemExit) stop the batch.
+    """
+    results = []
+    for job in jobs:
+        started = time.perf_counter()
+        if not force and is_up_to_date(job):
+            result = JobResult(job, "skipped", "output is up to date")
+        else:
+            try:
+                count = process(job)
+                result = JobResult(job, "done", utterances=count)
+            except (MediaError, OSError) as error:
+                result = JobResult(job, "failed", _one_line(error), error=error)
+            except Exception as error:  # noqa: BLE001  one broken file never stops the batch
+                message = f"internal error: {type(error).__name__}: {_one_line(error)}"
+                result = JobResult(job, "failed", message, error=error)
+        result.seconds = time.perf_counter() - started
+        results.append(result)
+        if on_result:
+            on_result(result)
+    return results
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    if isinstance(error, OSError) and error.strerror:
+        text = error.strerror + (f": {error.filename}" if error.filename else "")
+    return text or type(error).__name__

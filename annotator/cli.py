@@ -1,0 +1,263 @@
+"""The `annotate` command: arguments, progress, summary and exit codes; the work is elsewhere.
+
+Heavy libraries (faster-whisper, torch, OpenCV, pandas) are imported only once a command needs
+them, so `annotate --help` answers at once.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import traceback
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+EXIT_OK = 0
+EXIT_FAILED = 1  # one or more inputs could not be annotated
+EXIT_USAGE = 2  # bad arguments: missing input, unknown format, model that cannot load
+EXIT_INTERRUPTED = 130  # Ctrl-C or SIGTERM; finished outputs are intact, the rest resume
+
+FORMATS = ("json", "csv", "srt", "vtt")
+
+# "\b" keeps click from re-wrapping the paragraph that follows it.
+EXAMPLES = """\b
+Examples:
+
+  annotate meeting.mp4                      writes meeting.json next to the input
+  annotate meeting.mp4 -o meeting.srt       format from the extension (json, csv, srt, vtt)
+  annotate recordings/ -o out/ -f csv       every recording below recordings/, resumable
+  annotate call.wav --save-clips clips/     also keep each utterance's audio and face crops
+  annotate train audio --data ravdess/ -o speech.npz     retrain a model (see annotate train --help)
+  annotate evaluate audio --data ravdess/                measure a model speaker-independently
+
+\b
+Exit codes: 0 all done, 1 some inputs failed, 2 usage error, 130 interrupted.
+"""
+
+stderr = Console(stderr=True, highlight=False)
+
+
+def _fail_usage(message: str) -> typer.Exit:
+    stderr.print(f"annotate: error: {message}", markup=False)
+    return typer.Exit(EXIT_USAGE)
+
+
+def annotate(
+    input: Annotated[
+        Path, typer.Argument(help="A recording (audio or video) or a folder of recordings.")
+    ],
+    output: Annotated[
+        Optional[Path],  # noqa: UP045  Typer reads the annotation at run time
+        typer.Option(
+            "--output",
+            "-o",
+            help="Output file (single input) or folder (folder input). "
+            "Default: next to each input.",
+        ),
+    ] = None,
+    format: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--format", "-f", help="json, csv, srt or vtt. Default: from -o, else json."),
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Redo outputs that are already up to date.")] = False,
+    whisper_model: Annotated[
+        str,
+        typer.Option(
+            help="'tiny.en' (bundled, offline), a faster-whisper model name (downloaded, needs "
+            "a network) or a local faster-whisper model folder."
+        ),
+    ] = "tiny.en",
+    engine: Annotated[str, typer.Option(help="Whisper engine.")] = "faster-whisper",
+    language: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="Spoken language code (e.g. en). Default: detect."),
+    ] = None,
+    threads: Annotated[int, typer.Option(help="CPU threads for Whisper (0 = all).")] = 0,
+    face_fps: Annotated[
+        float, typer.Option(help="Video frames sampled per second of speech for faces.")
+    ] = 2.0,
+    max_utterance: Annotated[
+        float, typer.Option(help="Split utterances longer than this many seconds.")
+    ] = 15.0,
+    save_clips: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(help="Also write each utterance's audio (wav) and face crops (png) here."),
+    ] = None,
+    emotion_tags: Annotated[
+        bool, typer.Option(help="Show the emotion label in SRT/VTT lines.")
+    ] = True,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only print problems.")] = False,
+    debug: Annotated[bool, typer.Option(help="Show tracebacks for failures.")] = False,
+) -> None:
+    """Transcribe recordings into utterances with word timings, the speaker's face and emotion."""
+    from annotator import batch
+    from annotator.export import format_for
+
+    if not input.exists():
+        raise _fail_usage(f"{input}: no such file or folder")
+    if input.is_dir():
+        files, problems = batch.discover(input)
+        for problem in problems:
+            stderr.print(f"annotate: warning: {problem}", markup=False)
+        if not files:
+            raise _fail_usage(f"{input}: no audio or video files found in this folder")
+        try:
+            fmt = format_for(Path("x.json"), format)
+        except ValueError as error:
+            raise _fail_usage(str(error)) from None
+        jobs = batch.plan_jobs(files, input, output or input, fmt)
+    else:
+        target = output or input.with_suffix(f".{format or 'json'}")
+        if target.is_dir():
+            target = target / input.with_suffix(f".{format or 'json'}").name
+        try:
+            fmt = format_for(target, format)
+        except ValueError as error:
+            raise _fail_usage(f"{target}: {error}") from None
+        jobs = [batch.Job(input=input, output=target)]
+
+    code = _run_jobs(
+        jobs,
+        fmt=fmt,
+        option_values=dict(
+            engine=engine,
+            whisper_model=whisper_model,
+            language=language,
+            threads=threads,
+            face_fps=face_fps,
+            max_utterance=max_utterance,
+            save_clips=save_clips,
+        ),
+        force=force,
+        emotion_tags=emotion_tags,
+        quiet=quiet,
+        debug=debug,
+    )
+    raise typer.Exit(code)
+
+
+def _run_jobs(
+    jobs: list,
+    fmt: str,
+    option_values: dict,
+    force: bool,
+    emotion_tags: bool,
+    quiet: bool,
+    debug: bool,
+) -> int:
+    """Run the jobs with a progress bar, print failures and a summary; return the exit code."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+
+    from annotator import batch
+    from annotator.export import writer_for
+    from annotator.pipeline import Annotator, Options
+    from annotator.utterances import SplitRules
+
+    max_utterance = option_values.pop("max_utterance")
+    options = Options(split=SplitRules(max_duration=max_utterance), **option_values)
+    writer = writer_for(fmt, emotion_tags=emotion_tags)
+    annotator: Annotator | None = None  # loaded on the first file that needs work
+
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[stage]}"),
+        console=stderr,
+        disable=quiet,
+        transient=True,
+    )
+    task = progress.add_task("annotating", total=len(jobs), stage="")
+
+    def process(job: batch.Job) -> int:
+        nonlocal annotator
+        if annotator is None:
+            progress.update(task, stage="loading models")
+            annotator = Annotator(options)
+
+        def on_stage(name: str) -> None:
+            progress.update(task, stage=f"{job.input.name}: {name}")
+
+        result = annotator.annotate(job.input, progress=on_stage)
+        job.output.parent.mkdir(parents=True, exist_ok=True)
+        writer.write(result.transcript, job.output)
+        return len(result.transcript.utterances)
+
+    def on_result(result: batch.JobResult) -> None:
+        progress.advance(task)
+        if result.status == "failed":
+            progress.console.print(
+                f"annotate: error: {result.job.input}: {result.message}", markup=False
+            )
+            if debug and result.error is not None:
+                traceback.print_exception(result.error)
+
+    from annotator.asr import ModelLoadError
+
+    try:
+        with progress:
+            results = batch.run_jobs(jobs, process, force=force, on_result=on_result)
+    except ModelLoadError as error:
+        stderr.print(f"annotate: error: {error}", markup=False)
+        return EXIT_USAGE
+
+    failed = sum(r.status == "failed" for r in results)
+    if not quiet:
+        table = Table(title="annotate", show_lines=False)
+        for column in ("input", "output", "status", "utterances", "seconds"):
+            table.add_column(column)
+        for r in results:
+            table.add_row(
+                str(r.job.input),
+                str(r.job.output),
+                r.status,
+                str(r.utterances) if r.status == "done" else "",
+                f"{r.seconds:.1f}",
+            )
+        Console(highlight=False).print(table)
+        done = sum(r.status == "done" for r in results)
+        skipped = sum(r.status == "skipped" for r in results)
+        stderr.print(f"{done} done, {skipped} up to date, {failed} failed", markup=False)
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+annotate_app = typer.Typer(
+    add_completion=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+annotate_app.command(epilog=EXAMPLES)(annotate)
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: `annotate train ...` and `annotate evaluate ...` are subcommands, anything
+    else is a recording (or folder) to annotate."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        if args and args[0] in ("train", "evaluate"):
+            from annotator.commands import evaluate_app, train_app
+
+            app = train_app if args[0] == "train" else evaluate_app
+            app(args[1:], prog_name=f"annotate {args[0]}")
+        else:
+            annotate_app(args, prog_name="annotate")
+    except KeyboardInterrupt:
+        stderr.print("annotate: interrupted; finished outputs are complete, rerun to resume")
+        sys.exit(EXIT_INTERRUPTED)
+    except Exception:
+        traceback.print_exc()
+        sys.exit(EXIT_FAILED)
+
+
+if __name__ == "__main__":
+    main()

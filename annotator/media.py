@@ -1,0 +1,216 @@
+"""Everything that touches ffmpeg: probing a file, decoding its audio once, streaming its frames.
+
+The ffmpeg binary comes from PATH or, when there is none, from the `imageio-ffmpeg` package, so
+that `pip install` alone sets everything up. Probing parses `ffmpeg -i` rather than calling
+ffprobe, because imageio-ffmpeg ships ffmpeg only.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+SAMPLE_RATE = 16_000
+
+MEDIA_EXTENSIONS = frozenset(
+    ".mp4 .m4v .mov .mkv .webm .avi .mpg .mpeg .flv .wmv .3gp .ts .mts "
+    ".wav .mp3 .m4a .aac .flac .ogg .oga .opus .wma .aiff .aif".split()
+)
+
+
+class MediaError(Exception):
+    """A file that cannot be read as media; the message is one line a user can act on."""
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    path: Path
+    duration: float | None
+    has_audio: bool
+    has_video: bool
+    width: int | None = None
+    height: int | None = None
+    fps: float | None = None
+    audio_codec: str | None = None
+    video_codec: str | None = None
+    container: str | None = None
+
+
+@cache
+def ffmpeg_executable() -> str:
+    found = shutil.which("ffmpeg")
+    if found:
+        return found
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+_DURATION = re.compile(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)")
+_CONTAINER = re.compile(r"^Input #0, ([^ ]+), from", re.MULTILINE)
+_STREAM = re.compile(r"^\s*Stream #0:\d+.*?: (Video|Audio): (.*)$", re.MULTILINE)
+_SIZE = re.compile(r"\b(\d{2,5})x(\d{2,5})\b")
+_FPS = re.compile(r"([\d.]+) (?:fps|tbr)")
+
+
+def _ffmpeg_problem(stderr: str) -> str:
+    """The most telling line of ffmpeg's complaint, without its path and bracket prefixes."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    for line in lines:
+        if "moov atom not found" in line:
+            return "truncated or corrupt file (moov atom not found)"
+    for line in lines:
+        if "Invalid data found" in line:
+            return "not a media file ffmpeg can read (invalid data)"
+    for line in reversed(lines):
+        if "Permission denied" in line:
+            return "permission denied"
+    meaningful = [line for line in lines if not line.startswith("At least one output")]
+    text = meaningful[-1] if meaningful else "ffmpeg failed"
+    return re.sub(r"^\[[^\]]*\]\s*", "", text)
+
+
+def probe(path: Path) -> MediaInfo:
+    """Duration and streams of `path`; raises MediaError for anything that is not usable media."""
+    path = Path(path)
+    if not path.exists():
+        raise MediaError("file not found")
+    if path.is_dir():
+        raise MediaError("is a folder, not a media file")
+    if path.stat().st_size == 0:
+        raise MediaError("empty file (0 bytes)")
+    result = subprocess.run(
+        [ffmpeg_executable(), "-hide_banner", "-nostdin", "-i", str(path)],
+        capture_output=True,
+        text=True,
+        errors="replace",
+    )
+    stderr = result.stderr
+    streams = _STREAM.findall(stderr)
+    if "Input #0" not in stderr:
+        raise MediaError(_ffmpeg_problem(stderr))
+    audio = [desc for kind, desc in streams if kind == "Audio"]
+    # Cover art in music files shows up as a one-frame "video" stream: it is not video.
+    video = [desc for kind, desc in streams if kind == "Video" and "attached pic" not in desc]
+    if not audio and not video:
+        raise MediaError("no audio or video stream (not a recording)")
+    duration = None
+    if match := _DURATION.search(stderr):
+        hours, minutes, seconds = match.groups()
+        duration = int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+    width = height = fps = None
+    if video:
+        if size := _SIZE.search(video[0]):
+            width, height = int(size.group(1)), int(size.group(2))
+        if rate := _FPS.search(video[0]):
+            fps = float(rate.group(1))
+    container = match.group(1) if (match := _CONTAINER.search(stderr)) else None
+    return MediaInfo(
+        path=path,
+        duration=duration,
+        has_audio=bool(audio),
+        has_video=bool(video),
+        width=width,
+        height=height,
+        fps=fps,
+        audio_codec=audio[0].split(",")[0].split(" ")[0] if audio else None,
+        video_codec=video[0].split(",")[0].split(" ")[0] if video else None,
+        container=container,
+    )
+
+
+@dataclass(frozen=True)
+class DecodedAudio:
+    samples: np.ndarray  # float32, mono, SAMPLE_RATE
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def duration(self) -> float:
+        return len(self.samples) / SAMPLE_RATE
+
+
+def decode_audio(info: MediaInfo) -> DecodedAudio:
+    """Decode the first audio stream once, to 16 kHz mono float32: every stage shares this array.
+
+    A partly damaged stream decodes as far as ffmpeg can; what it complained about is kept as
+    warnings rather than failing the whole recording.
+    """
+    import ffmpeg
+
+    if not info.has_audio:
+        raise MediaError("no audio stream (nothing to transcribe)")
+    command = (
+        ffmpeg.input(str(info.path))
+        .output("pipe:", format="f32le", acodec="pcm_f32le", ac=1, ar=SAMPLE_RATE, map="0:a:0")
+        .global_args("-nostdin", "-hide_banner", "-loglevel", "error")
+        .compile(cmd=ffmpeg_executable())
+    )
+    result = subprocess.run(command, capture_output=True)
+    stderr = result.stderr.decode("utf-8", errors="replace")
+    if result.returncode != 0:
+        raise MediaError(f"audio could not be decoded: {_ffmpeg_problem(stderr)}")
+    samples = np.frombuffer(result.stdout, dtype=np.float32)
+    if samples.size == 0:
+        raise MediaError("audio stream is empty (no samples decoded)")
+    warnings = tuple(dict.fromkeys(line.strip() for line in stderr.splitlines() if line.strip()))
+    return DecodedAudio(samples=samples, warnings=warnings[:5])
+
+
+def frame_size(info: MediaInfo, max_width: int) -> tuple[int, int]:
+    """Width and height (even numbers) the frames are scaled to, keeping the aspect ratio."""
+    width, height = info.width or max_width, info.height or max_width * 9 // 16
+    if width > max_width:
+        height = round(height * max_width / width)
+        width = max_width
+    return width - width % 2, height - height % 2
+
+
+def stream_frames(
+    info: MediaInfo, fps: float, max_width: int, until: float | None = None
+) -> Iterator[tuple[float, np.ndarray]]:
+    """Yield (time, BGR frame) sampled at `fps`, decoding the video once, in time order.
+
+    ffmpeg does the sampling and scaling, so only the sampled frames reach Python and no more
+    than one frame is held at a time. Frame k is taken at time k / fps from the stream's start.
+    Stops (and stops ffmpeg) after `until` seconds.
+    """
+    import ffmpeg
+
+    width, height = frame_size(info, max_width)
+    stream = ffmpeg.input(str(info.path)).video
+    stream = stream.filter("setpts", "PTS-STARTPTS").filter("fps", fps=fps)
+    stream = stream.filter("scale", width, height)
+    command = (
+        stream.output("pipe:", format="rawvideo", pix_fmt="bgr24")
+        .global_args("-nostdin", "-hide_banner", "-loglevel", "error")
+        .compile(cmd=ffmpeg_executable())
+    )
+    if until is not None:
+        # Let ffmpeg stop on its own shortly after the last frame we need.
+        command[1:1] = ["-t", f"{until + 1.0 / fps + 0.5:.3f}"]
+    bytes_per_frame = width * height * 3
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert process.stdout is not None
+    try:
+        index = 0
+        while True:
+            buffer = process.stdout.read(bytes_per_frame)
+            if len(buffer) < bytes_per_frame:
+                break
+            time = index / fps
+            if until is not None and time > until:
+                break
+            yield time, np.frombuffer(buffer, dtype=np.uint8).reshape(height, width, 3)
+            index += 1
+    finally:
+        process.stdout.close()
+        if process.poll() is None:
+            process.kill()
+        process.wait()

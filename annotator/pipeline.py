@@ -1,0 +1,131 @@
+"""Wire the stages for one recording: probe, decode, transcribe, cut clips, find faces, write.
+
+The models are loaded once by `Annotator` and reused for every file of a run. Each stage gets
+what an earlier stage already produced (the audio is decoded once, the video streamed once).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from annotator import media
+from annotator.asr import load_engine
+from annotator.faces import FaceDetector, UtteranceFaces, collect_faces
+from annotator.transcript import FaceFrames, Source, Transcript, Utterance
+from annotator.utterances import SplitRules, segments_to_utterances
+
+
+class NoSpeechError(media.MediaError):
+    """The recording decoded fine but contains no speech to transcribe."""
+
+
+@dataclass(frozen=True)
+class Options:
+    engine: str = "faster-whisper"
+    whisper_model: str = "tiny.en"
+    language: str | None = None
+    threads: int = 0  # 0 = let the libraries choose
+    split: SplitRules = SplitRules()
+    audio_padding: float = 0.1  # seconds added on each side of an utterance's audio slice
+    face_fps: float = 2.0  # frames sampled per second of speech for face detection
+    frame_width: int = 640  # sampled frames are scaled down to this width (crops come from it)
+    detect_width: int = 320  # and further down to this width for detection only
+    save_clips: Path | None = None
+
+
+@dataclass
+class Result:
+    transcript: Transcript
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+
+
+ProgressCallback = Callable[[str], None]
+
+
+class Annotator:
+    """Holds the loaded models; `annotate(path)` runs the whole pipeline on one recording."""
+
+    def __init__(self, options: Options = Options()) -> None:
+        self.options = options
+        self.asr = load_engine(options.engine, options.whisper_model, options.threads)
+        self.detector = FaceDetector(detect_width=options.detect_width)
+
+    @property
+    def models(self) -> dict[str, str]:
+        return {"asr": self.asr.name, "face_detector": "yuface (libfacedetection YuNet)"}
+
+    def annotate(self, path: Path, progress: ProgressCallback | None = None) -> Result:
+        options = self.options
+        timings: dict[str, float] = {}
+
+        @contextmanager
+        def stage(name: str) -> Iterator[None]:
+            if progress:
+                progress(name)
+            started = time.perf_counter()
+            yield
+            timings[name] = timings.get(name, 0.0) + time.perf_counter() - started
+
+        with stage("decode"):
+            info = media.probe(path)
+            audio = media.decode_audio(info)
+        with stage("transcribe"):
+            asr = self.asr.transcribe(audio.samples, options.language)
+            spans = segments_to_utterances(asr.segments, options.split)
+        if not spans:
+            raise NoSpeechError("no speech found (silent or too short)")
+        utterances = [
+            Utterance(id=i, start=round(start, 3), end=round(end, 3), text=text, words=words)
+            for i, (start, end, text, words) in enumerate(spans)
+        ]
+        with stage("faces"):
+            faces = self._faces(info, utterances)
+        for utterance, found in zip(utterances, faces, strict=True):
+            if found is not None:
+                utterance.face_frames = FaceFrames(sampled=found.sampled, with_face=found.with_face)
+        if options.save_clips is not None:
+            with stage("save-clips"):
+                from annotator.clips import save_clips
+
+                slices = [self.audio_slice(audio.samples, u) for u in utterances]
+                save_clips(options.save_clips / Path(path).stem, utterances, slices, faces)
+        transcript = Transcript(
+            source=Source(
+                path=str(path),
+                duration=round(info.duration or audio.duration, 3),
+                audio=info.has_audio,
+                video=info.has_video,
+                width=info.width,
+                height=info.height,
+                fps=info.fps,
+                warnings=list(audio.warnings),
+            ),
+            models=self.models,
+            utterances=utterances,
+            language=asr.language,
+        )
+        return Result(transcript=transcript, timings=timings)
+
+    def audio_slice(self, samples: np.ndarray, utterance: Utterance) -> np.ndarray:
+        pad = self.options.audio_padding
+        first = max(0, int((utterance.start - pad) * media.SAMPLE_RATE))
+        last = min(len(samples), int((utterance.end + pad) * media.SAMPLE_RATE))
+        return samples[first:last]
+
+    def _faces(
+        self, info: media.MediaInfo, utterances: list[Utterance]
+    ) -> list[UtteranceFaces | None]:
+        if not info.has_video:
+            return [None] * len(utterances)
+        options = self.options
+        spans = [(u.start, u.end) for u in utterances]
+        frames = media.stream_frames(
+            info, options.face_fps, options.frame_width, until=max(end for _, end in spans)
+        )
+        return list(collect_faces(frames, spans, self.detector))

@@ -1,0 +1,146 @@
+"""The transcript model: plain dataclasses and their JSON form, with a schema version.
+
+The JSON names are a contract other tools read (see DESIGN.md); extend freely, rename only with
+a schema bump.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from annotator.emotion.labels import LABELS
+
+SCHEMA = "annotator.transcript/1"
+
+
+@dataclass
+class Word:
+    start: float
+    end: float
+    word: str
+    probability: float
+
+
+@dataclass
+class FaceFrames:
+    sampled: int
+    with_face: int
+
+
+@dataclass
+class EmotionResult:
+    """One model's (or the fusion's) verdict: the top label, its probability and all scores."""
+
+    label: str
+    confidence: float
+    scores: dict[str, float]
+    frames: int | None = None  # face side only: how many frames contributed
+    low_confidence: bool = False  # e.g. an utterance too short to judge reliably
+    weights: dict[str, float] | None = None  # fusion only: the weight each modality got
+
+    @classmethod
+    def from_scores(cls, scores: Any, **extra: Any) -> EmotionResult:
+        """Build from a probability vector in LABELS order."""
+        values = [float(v) for v in scores]
+        best = max(range(len(values)), key=values.__getitem__)
+        return cls(
+            label=LABELS[best],
+            confidence=round(values[best], 4),
+            scores={label: round(v, 4) for label, v in zip(LABELS, values, strict=True)},
+            **extra,
+        )
+
+
+@dataclass
+class Emotion:
+    """The fused emotion of an utterance with each modality's own result beside it."""
+
+    label: str
+    confidence: float
+    scores: dict[str, float]
+    weights: dict[str, float] = field(default_factory=dict)
+    audio: EmotionResult | None = None
+    face: EmotionResult | None = None
+
+
+@dataclass
+class Utterance:
+    id: int
+    start: float
+    end: float
+    text: str
+    words: list[Word] = field(default_factory=list)
+    face_frames: FaceFrames | None = None
+    emotion: Emotion | None = None
+    sentiment: dict[str, Any] | None = None
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+
+@dataclass
+class Source:
+    path: str
+    duration: float
+    audio: bool
+    video: bool
+    width: int | None = None
+    height: int | None = None
+    fps: float | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Transcript:
+    source: Source
+    models: dict[str, str]
+    utterances: list[Utterance]
+    language: str | None = None
+    summary: dict[str, Any] | None = None
+    labels: list[str] = field(default_factory=lambda: list(LABELS))
+    schema: str = SCHEMA
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        ordered = {"schema": data.pop("schema")}
+        ordered.update(data)
+        return ordered
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Transcript:
+        if data.get("schema") != SCHEMA:
+            raise ValueError(f"unsupported transcript schema {data.get('schema')!r}")
+        return cls(
+            source=Source(**data["source"]),
+            models=dict(data["models"]),
+            utterances=[_utterance_from_dict(u) for u in data["utterances"]],
+            language=data.get("language"),
+            summary=data.get("summary"),
+            labels=list(data.get("labels", LABELS)),
+        )
+
+
+def _emotion_result(data: dict[str, Any] | None) -> EmotionResult | None:
+    return EmotionResult(**data) if data else None
+
+
+def _utterance_from_dict(data: dict[str, Any]) -> Utterance:
+    emotion = data.get("emotion")
+    if emotion:
+        emotion = dict(emotion)
+        emotion["audio"] = _emotion_result(emotion.get("audio"))
+        emotion["face"] = _emotion_result(emotion.get("face"))
+        emotion = Emotion(**emotion)
+    face_frames = data.get("face_frames")
+    return Utterance(
+        id=data["id"],
+        start=data["start"],
+        end=data["end"],
+        text=data["text"],
+        words=[Word(**w) for w in data.get("words", [])],
+        face_frames=FaceFrames(**face_frames) if face_frames else None,
+        emotion=emotion,
+        sentiment=data.get("sentiment"),
+    )
