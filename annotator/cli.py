@@ -25,7 +25,6 @@ FORMATS = ("json", "csv", "srt", "vtt")
 # "\b" keeps click from re-wrapping the paragraph that follows it.
 EXAMPLES = """\b
 Examples:
-
   annotate meeting.mp4                      writes meeting.json next to the input
   annotate meeting.mp4 -o meeting.srt       format from the extension (json, csv, srt, vtt)
   annotate recordings/ -o out/ -f csv       every recording below recordings/, resumable
@@ -33,7 +32,6 @@ Examples:
   annotate train audio --data ravdess/ -o speech.npz     retrain a model (see annotate train --help)
   annotate evaluate audio --data ravdess/                measure a model speaker-independently
 
-\b
 Exit codes: 0 all done, 1 some inputs failed, 2 usage error, 130 interrupted.
 """
 

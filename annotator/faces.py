@@ -141,6 +141,11 @@ def pick_speaker(frames: Sequence[Sequence[Detection]]) -> list[int | None]:
     return [best.get(f) for f in range(len(frames))]
 
 
+def _started(spans: Sequence[tuple[float, float]], order: Sequence[int], time: float) -> list[int]:
+    """The spans (listed in start order) that have started by `time`."""
+    return list(takewhile(lambda i: spans[i][0] <= time, order))
+
+
 def collect_faces(
     frames: Iterable[tuple[float, np.ndarray]],
     spans: Sequence[tuple[float, float]],
@@ -172,8 +177,7 @@ def collect_faces(
             cursor += 1
         if cursor == len(order):
             break
-        started = takewhile(lambda i: spans[i][0] <= time, order[cursor:])
-        inside = [i for i in started if time <= spans[i][1]]
+        inside = [i for i in _started(spans, order[cursor:], time) if time <= spans[i][1]]
         if not inside:
             continue
         detections = detector.detect(frame)

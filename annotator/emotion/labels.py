@@ -20,7 +20,15 @@ LABEL_INDEX: dict[str, int] = {label: i for i, label in enumerate(LABELS)}
 RAVDESS_CODES: dict[str, str] = {f"{i + 1:02d}": label for i, label in enumerate(LABELS)}
 
 # FER2013's seven classes in its own order; it has no "calm".
-FER2013_CLASSES: tuple[str, ...] = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+FER2013_CLASSES: tuple[str, ...] = (
+    "angry",
+    "disgust",
+    "fear",
+    "happy",
+    "sad",
+    "surprise",
+    "neutral",
+)
 FER2013_TO_LABEL: dict[str, str] = {
     "angry": "angry",
     "disgust": "disgust",

@@ -36,7 +36,9 @@ def per_class_recall(matrix: np.ndarray) -> np.ndarray:
         return np.diag(matrix) / support
 
 
-def expected_calibration_error(probabilities: np.ndarray, truth: Sequence[int], bins: int = 15) -> float:
+def expected_calibration_error(
+    probabilities: np.ndarray, truth: Sequence[int], bins: int = 15
+) -> float:
     """ECE: the gap between confidence and accuracy, averaged over equal-width confidence bins."""
     probabilities = np.asarray(probabilities, dtype=float)
     truth = np.asarray(truth)
