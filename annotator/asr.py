@@ -77,8 +77,9 @@ class FasterWhisperEngine:
 
     def transcribe(self, audio: np.ndarray, language: str | None = None) -> AsrResult:
         if not self.model.model.is_multilingual and language not in (None, "en"):
-            raise ModelLoadError(f"{self.name} is English-only; --language {language} needs "
-                                 "a multilingual model")
+            raise ModelLoadError(
+                f"{self.name} is English-only; --language {language} needs a multilingual model"
+            )
         options: dict[str, Any] = dict(
             language=language,
             beam_size=self.beam_size,
