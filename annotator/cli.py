@@ -35,7 +35,7 @@ Examples:
 Exit codes: 0 all done, 1 some inputs failed, 2 usage error, 130 interrupted.
 """
 
-stderr = Console(stderr=True, highlight=False)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _fail_usage(message: str) -> typer.Exit:

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+import pytest
+from helpers import SAMPLES, SHARED
+
+
+@pytest.fixture(scope="session")
+def shared():
+    if not SHARED.is_dir():
+        pytest.skip(f"needs ../shared (the project's data and media), absent at {SHARED}")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def annotator():
+    """The real pipeline with its models, loaded once for the whole test run."""
+    from annotator.pipeline import Annotator, Options
+
+    return Annotator(Options())
+
+
+@pytest.fixture(scope="session")
+def samples():
+    if not (SAMPLES / "meeting.mp4").is_file():
+        pytest.skip("sample_meetings/ has not been composed")
+    return SAMPLES

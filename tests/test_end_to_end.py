@@ -1,0 +1,122 @@
+"""The real pipeline on the sample meetings, checked against their ground truth."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+
+import pandas as pd
+import pytest
+import srt
+import webvtt
+from helpers import word_error_rate
+
+from annotator.cli import main
+from annotator.export import writer_for
+from annotator.transcript import Transcript
+
+DIGITS = "zero one two three four five six seven eight nine".split()
+
+
+def spoken(text: str) -> str:
+    """Whisper writes GRID's "k seven" as "K7": spell digits and split letter-digit runs."""
+    text = re.sub(r"(?<=[A-Za-z])(?=\d)", " ", text)
+    return re.sub(r"\d", lambda m: f" {DIGITS[int(m.group())]} ", text)
+
+
+def annotate_to(tmp_path, recording, suffix: str, *extra: str):
+    output = tmp_path / f"{recording.stem}.{suffix}"
+    with pytest.raises(SystemExit) as exit_info:
+        main([str(recording), "-o", str(output), "-q", *extra])
+    assert exit_info.value.code == 0
+    return output
+
+
+@pytest.fixture(scope="module")
+def meeting(samples, tmp_path_factory):
+    path = annotate_to(tmp_path_factory.mktemp("meeting"), samples / "meeting.mp4", "json")
+    truth = json.loads((samples / "meeting.truth.json").read_text())
+    return json.loads(path.read_text()), truth
+
+
+@pytest.fixture(scope="module")
+def call(samples, tmp_path_factory):
+    path = annotate_to(tmp_path_factory.mktemp("call"), samples / "call.flac", "json")
+    truth = json.loads((samples / "call.truth.json").read_text())
+    return json.loads(path.read_text()), truth
+
+
+def full_text(utterances) -> str:
+    return " ".join(u["text"] for u in utterances)
+
+
+# Bounds measured on tiny.en (meeting 0.07 after spelling digits, call ~0.15) with
+# some slack; a broken segmentation or decode gives far more.
+@pytest.mark.parametrize(("name", "bound"), [("meeting", 0.2), ("call", 0.25)])
+def test_text_matches_ground_truth(name, bound, request):
+    output, truth = request.getfixturevalue(name)
+    wer = word_error_rate(spoken(full_text(truth["utterances"])), spoken(full_text(output["utterances"])))
+    assert wer < bound, wer
+
+
+@pytest.mark.parametrize("name", ["meeting", "call"])
+def test_every_true_utterance_is_overlapped_and_times_are_sane(name, request):
+    output, truth = request.getfixturevalue(name)
+    spans = [(u["start"], u["end"]) for u in output["utterances"]]
+    assert all(start < end for start, end in spans)
+    assert spans == sorted(spans)
+    assert all(u["end"] <= output["source"]["duration"] + 0.01 for u in output["utterances"])
+    for expected in truth["utterances"]:
+        assert any(s < expected["end"] and e > expected["start"] for s, e in spans), expected
+    for utterance in output["utterances"]:
+        assert utterance["words"], utterance
+        assert utterance["start"] <= utterance["words"][0]["start"]
+
+
+def test_meeting_faces_found_in_most_frames(meeting):
+    output, _ = meeting
+    assert output["source"]["video"] is True
+    counts = [u["face_frames"] for u in output["utterances"]]
+    assert all(c["sampled"] >= 1 for c in counts)
+    assert sum(c["with_face"] for c in counts) >= 0.9 * sum(c["sampled"] for c in counts)
+
+
+def test_call_is_audio_only_with_no_faces(call):
+    output, _ = call
+    assert output["source"]["video"] is False
+    assert all(u["face_frames"] is None for u in output["utterances"])
+
+
+def test_meeting_json_renders_to_every_other_format(meeting):
+    output, _ = meeting
+    transcript = Transcript.from_dict(output)
+    cues = list(srt.parse(writer_for("srt").render(transcript)))
+    assert len(cues) == len(output["utterances"])
+    assert cues[3].start.total_seconds() == pytest.approx(output["utterances"][3]["start"])
+    vtt = webvtt.from_buffer(io.StringIO(writer_for("vtt").render(transcript)))
+    assert len(vtt.captions) == len(output["utterances"])
+    frame = pd.read_csv(io.StringIO(writer_for("csv").render(transcript)))
+    assert list(frame["face_frames_sampled"]) == [
+        u["face_frames"]["sampled"] for u in output["utterances"]
+    ]
+
+
+@pytest.mark.parametrize("suffix", ["csv", "srt", "vtt"])
+def test_cli_writes_each_format(samples, tmp_path, suffix):
+    output = annotate_to(tmp_path, samples / "call.flac", suffix)
+    text = output.read_text()
+    if suffix == "csv":
+        assert len(pd.read_csv(output)) >= 8
+    elif suffix == "srt":
+        assert len(list(srt.parse(text))) >= 8
+    else:
+        assert text.startswith("WEBVTT") and len(webvtt.read(str(output)).captions) >= 8
+
+
+def test_save_clips_writes_audio_and_face_crops(shared, tmp_path):
+    clip = shared / "media" / "crema-d" / "1001_DFA_HAP_XX.flv"
+    annotate_to(tmp_path, clip, "json", "--save-clips", str(tmp_path / "clips"))
+    written = sorted(p.name for p in (tmp_path / "clips" / clip.stem).iterdir())
+    assert "utt_0000.wav" in written
+    assert any(name.startswith("utt_0000_face_") and name.endswith(".png") for name in written)
