@@ -56,7 +56,9 @@ def full_text(utterances) -> str:
 @pytest.mark.parametrize(("name", "bound"), [("meeting", 0.2), ("call", 0.25)])
 def test_text_matches_ground_truth(name, bound, request):
     output, truth = request.getfixturevalue(name)
-    wer = word_error_rate(spoken(full_text(truth["utterances"])), spoken(full_text(output["utterances"])))
+    wer = word_error_rate(
+        spoken(full_text(truth["utterances"])), spoken(full_text(output["utterances"]))
+    )
     assert wer < bound, wer
 
 

@@ -22,7 +22,7 @@ from annotator.transcript import (
 )
 
 
-def make_transcript(texts=("Good morning everyone.", "Is it -->\nraining, \"really\"?")):
+def make_transcript(texts=("Good morning everyone.", 'Is it -->\nraining, "really"?')):
     scores = [0.1, 0.0, 0.6, 0.1, 0.1, 0.05, 0.05, 0.0]
     utterances = []
     for i, text in enumerate(texts):
