@@ -6,9 +6,11 @@ its input is skipped, so an interrupted batch resumes where it stopped.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +26,7 @@ class Job:
 @dataclass
 class JobResult:
     job: Job
-    status: str  # "done", "skipped" or "failed"
+    status: str  # "done", "skipped" (up to date), "busy" (another run has it) or "failed"
     message: str = ""
     utterances: int = 0
     seconds: float = 0.0
@@ -84,6 +86,27 @@ def is_up_to_date(job: Job) -> bool:
         return False
 
 
+@contextmanager
+def claim(output: Path) -> Iterator[bool]:
+    """Hold an exclusive lock on `output` while it is produced; False if another run holds it.
+
+    Two runs over the same folder then never work on the same file at once. The lock is an
+    flock on a hidden file beside the output, released by the kernel even if the run dies.
+    """
+    output.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = output.parent / f".{output.name}.lock"
+    with open(lock_path, "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            lock_path.unlink(missing_ok=True)
+
+
 def run_jobs(
     jobs: list[Job],
     process: Callable[[Job], int],
@@ -102,19 +125,28 @@ def run_jobs(
         if not force and is_up_to_date(job):
             result = JobResult(job, "skipped", "output is up to date")
         else:
-            try:
-                count = process(job)
-                result = JobResult(job, "done", utterances=count)
-            except (MediaError, OSError) as error:
-                result = JobResult(job, "failed", _one_line(error), error=error)
-            except Exception as error:  # noqa: BLE001  one broken file never stops the batch
-                message = f"internal error: {type(error).__name__}: {_one_line(error)}"
-                result = JobResult(job, "failed", message, error=error)
+            result = _run_one(job, process, force)
         result.seconds = time.perf_counter() - started
         results.append(result)
         if on_result:
             on_result(result)
     return results
+
+
+def _run_one(job: Job, process: Callable[[Job], int], force: bool) -> JobResult:
+    try:
+        with claim(job.output) as claimed:
+            if not claimed:
+                return JobResult(job, "busy", "another run is working on it")
+            # Another run may have finished it while this one was busy with earlier files.
+            if not force and is_up_to_date(job):
+                return JobResult(job, "skipped", "output is up to date")
+            return JobResult(job, "done", utterances=process(job))
+    except (MediaError, OSError) as error:
+        return JobResult(job, "failed", _one_line(error), error=error)
+    except Exception as error:  # noqa: BLE001  one broken file never stops the batch
+        message = f"internal error: {type(error).__name__}: {_one_line(error)}"
+        return JobResult(job, "failed", message, error=error)
 
 
 def _one_line(error: BaseException) -> str:

@@ -20,7 +20,7 @@ EXIT_FAILED = 1  # one or more inputs could not be annotated
 EXIT_USAGE = 2  # bad arguments: missing input, unknown format, model that cannot load
 EXIT_INTERRUPTED = 130  # Ctrl-C or SIGTERM; finished outputs are intact, the rest resume
 
-FORMATS = ("json", "csv", "srt", "vtt")
+INTERRUPTED_MESSAGE = "annotate: interrupted; finished outputs are complete, rerun to resume"
 
 # "\b" keeps click from re-wrapping the paragraph that follows it.
 EXAMPLES = """\b
@@ -117,23 +117,27 @@ def annotate(
             raise _fail_usage(f"{target}: {error}") from None
         jobs = [batch.Job(input=input, output=target)]
 
-    code = _run_jobs(
-        jobs,
-        fmt=fmt,
-        option_values=dict(
-            engine=engine,
-            whisper_model=whisper_model,
-            language=language,
-            threads=threads,
-            face_fps=face_fps,
-            max_utterance=max_utterance,
-            save_clips=save_clips,
-        ),
-        force=force,
-        emotion_tags=emotion_tags,
-        quiet=quiet,
-        debug=debug,
-    )
+    try:
+        code = _run_jobs(
+            jobs,
+            fmt=fmt,
+            option_values=dict(
+                engine=engine,
+                whisper_model=whisper_model,
+                language=language,
+                threads=threads,
+                face_fps=face_fps,
+                max_utterance=max_utterance,
+                save_clips=save_clips,
+            ),
+            force=force,
+            emotion_tags=emotion_tags,
+            quiet=quiet,
+            debug=debug,
+        )
+    except KeyboardInterrupt:  # click would swallow it silently
+        stderr.print(INTERRUPTED_MESSAGE, markup=False)
+        code = EXIT_INTERRUPTED
     raise typer.Exit(code)
 
 
@@ -182,7 +186,6 @@ def _run_jobs(
             progress.update(task, stage=f"{job.input.name}: {name}")
 
         result = annotator.annotate(job.input, progress=on_stage)
-        job.output.parent.mkdir(parents=True, exist_ok=True)
         writer.write(result.transcript, job.output)
         return len(result.transcript.utterances)
 
@@ -220,7 +223,9 @@ def _run_jobs(
         Console(highlight=False).print(table)
         done = sum(r.status == "done" for r in results)
         skipped = sum(r.status == "skipped" for r in results)
-        stderr.print(f"{done} done, {skipped} up to date, {failed} failed", markup=False)
+        busy = sum(r.status == "busy" for r in results)
+        line = f"{done} done, {skipped} up to date, {failed} failed"
+        stderr.print(line + (f", {busy} left to another run" if busy else ""), markup=False)
     return EXIT_FAILED if failed else EXIT_OK
 
 
@@ -250,7 +255,7 @@ def main(argv: list[str] | None = None) -> None:
         else:
             annotate_app(args, prog_name="annotate")
     except KeyboardInterrupt:
-        stderr.print("annotate: interrupted; finished outputs are complete, rerun to resume")
+        stderr.print(INTERRUPTED_MESSAGE, markup=False)
         sys.exit(EXIT_INTERRUPTED)
     except Exception:
         traceback.print_exc()

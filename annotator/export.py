@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import os
@@ -34,8 +35,11 @@ def atomic_write(path: Path, text: str) -> None:
 
 
 def _cue_text(utterance: Utterance, emotion_tags: bool) -> str:
-    # A blank line ends a cue and "-->" starts a timing line in both subtitle formats, so
-    # neither may appear inside the text.
+    """The cue's one line of text.
+
+    A blank line ends a cue and "-->" starts a timing line in both subtitle formats, so neither
+    may appear inside the text: line breaks become spaces and "-->" becomes "->".
+    """
     text = " ".join(utterance.text.split()).replace("-->", "->") or "…"
     if emotion_tags and utterance.emotion is not None:
         text = f"[{utterance.emotion.label} {utterance.emotion.confidence:.2f}] {text}"
@@ -95,7 +99,8 @@ class VttWriter(Writer):
         for utterance in transcript.utterances:
             start, end = _cue_times(utterance)
             timing = f"{_timestamp(start, '.')} --> {_timestamp(end, '.')}"
-            cues.append(f"{timing}\n{_cue_text(utterance, self.emotion_tags)}\n")
+            text = _cue_text(utterance, self.emotion_tags)
+            cues.append(f"{timing}\n{html.escape(text, quote=False)}\n")
         return "\n".join(cues)
 
 
