@@ -29,6 +29,7 @@ class JobResult:
     status: str  # "done", "skipped" (up to date), "busy" (another run has it) or "failed"
     message: str = ""
     utterances: int = 0
+    emotions: str = ""  # the recording's emotion summary, for the CLI's table
     seconds: float = 0.0
     error: BaseException | None = None  # the unexpected exception, for --debug
 
@@ -109,11 +110,12 @@ def claim(output: Path) -> Iterator[bool]:
 
 def run_jobs(
     jobs: list[Job],
-    process: Callable[[Job], int],
+    process: Callable[[Job], tuple[int, str]],
     force: bool = False,
     on_result: Callable[[JobResult], None] | None = None,
 ) -> list[JobResult]:
-    """Run `process` (which returns the utterance count) on each job not already done.
+    """Run `process` (which returns the utterance count and an emotion summary) on each job not
+    already done.
 
     MediaError and OSError become one-line failures; anything else is a bug, still recorded as a
     failure (named as internal) so that the batch goes on. KeyboardInterrupt
@@ -133,7 +135,7 @@ def run_jobs(
     return results
 
 
-def _run_one(job: Job, process: Callable[[Job], int], force: bool) -> JobResult:
+def _run_one(job: Job, process: Callable[[Job], tuple[int, str]], force: bool) -> JobResult:
     try:
         with claim(job.output) as claimed:
             if not claimed:
@@ -141,7 +143,8 @@ def _run_one(job: Job, process: Callable[[Job], int], force: bool) -> JobResult:
             # Another run may have finished it while this one was busy with earlier files.
             if not force and is_up_to_date(job):
                 return JobResult(job, "skipped", "output is up to date")
-            return JobResult(job, "done", utterances=process(job))
+            utterances, emotions = process(job)
+            return JobResult(job, "done", utterances=utterances, emotions=emotions)
     except (MediaError, OSError) as error:
         return JobResult(job, "failed", _one_line(error), error=error)
     except Exception as error:  # noqa: BLE001  one broken file never stops the batch

@@ -84,9 +84,26 @@ def annotate(
         Optional[Path],  # noqa: UP045
         typer.Option(help="Also write each utterance's audio (wav) and face crops (png) here."),
     ] = None,
+    emotion: Annotated[
+        bool, typer.Option(help="Tag emotions (voice + face). --no-emotion: transcript only.")
+    ] = True,
     emotion_tags: Annotated[
         bool, typer.Option(help="Show the emotion label in SRT/VTT lines.")
     ] = True,
+    single_speaker: Annotated[
+        bool,
+        typer.Option(
+            help="The recording has one speaker: judge the voice relative to that speaker's "
+            "own average (more accurate; wrong for several speakers)."
+        ),
+    ] = False,
+    fusion: Annotated[
+        str, typer.Option(help="'late' (calibrated late fusion) or 'learned' (needs weights).")
+    ] = "late",
+    fusion_weights: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(help="Learned fusion head from `annotate train multimodal`."),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only print problems.")] = False,
     debug: Annotated[bool, typer.Option(help="Show tracebacks for failures.")] = False,
 ) -> None:
@@ -96,6 +113,12 @@ def annotate(
 
     if not input.exists():
         raise _fail_usage(f"{input}: no such file or folder")
+    if fusion not in ("late", "learned"):
+        raise _fail_usage(f"--fusion {fusion}: choose 'late' or 'learned'")
+    if (fusion == "learned") != (fusion_weights is not None):
+        raise _fail_usage("--fusion learned and --fusion-weights FILE go together")
+    if fusion_weights is not None and not fusion_weights.is_file():
+        raise _fail_usage(f"{fusion_weights}: no such fusion weights file")
     if input.is_dir():
         files, problems = batch.discover(input)
         for problem in problems:
@@ -129,6 +152,9 @@ def annotate(
                 face_fps=face_fps,
                 max_utterance=max_utterance,
                 save_clips=save_clips,
+                emotion=emotion,
+                single_speaker=single_speaker,
+                fusion_weights=fusion_weights,
             ),
             force=force,
             emotion_tags=emotion_tags,
@@ -176,7 +202,7 @@ def _run_jobs(
     )
     task = progress.add_task("annotating", total=len(jobs), stage="")
 
-    def process(job: batch.Job) -> int:
+    def process(job: batch.Job) -> tuple[int, str]:
         nonlocal annotator
         if annotator is None:
             progress.update(task, stage="loading models")
@@ -187,7 +213,7 @@ def _run_jobs(
 
         result = annotator.annotate(job.input, progress=on_stage)
         writer.write(result.transcript, job.output)
-        return len(result.transcript.utterances)
+        return len(result.transcript.utterances), _emotion_shares(result.transcript.summary)
 
     def on_result(result: batch.JobResult) -> None:
         progress.advance(task)
@@ -210,14 +236,16 @@ def _run_jobs(
     failed = sum(r.status == "failed" for r in results)
     if not quiet:
         table = Table(title="annotate", show_lines=False)
-        for column in ("input", "output", "status", "utterances", "seconds"):
+        for column in ("input", "output", "status", "utterances", "emotion by speaking time"):
             table.add_column(column)
+        table.add_column("seconds", justify="right")
         for r in results:
             table.add_row(
                 str(r.job.input),
                 str(r.job.output),
                 r.status,
                 str(r.utterances) if r.status == "done" else "",
+                r.emotions,
                 f"{r.seconds:.1f}",
             )
         Console(highlight=False).print(table)
@@ -227,6 +255,14 @@ def _run_jobs(
         line = f"{done} done, {skipped} up to date, {failed} failed"
         stderr.print(line + (f", {busy} left to another run" if busy else ""), markup=False)
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def _emotion_shares(summary: dict | None, top: int = 3) -> str:
+    """'neutral 55%, happy 30%, sad 15%' from a transcript summary."""
+    if not summary or not summary.get("emotion_share"):
+        return ""
+    shares = sorted(summary["emotion_share"].items(), key=lambda item: -item[1])
+    return ", ".join(f"{label} {share:.0%}" for label, share in shares[:top] if share > 0)
 
 
 annotate_app = typer.Typer(

@@ -16,6 +16,7 @@ import numpy as np
 
 from annotator import media
 from annotator.asr import load_engine
+from annotator.emotion.fusion import summarize
 from annotator.faces import FaceDetector, UtteranceFaces, collect_faces
 from annotator.transcript import FaceFrames, Source, Transcript, Utterance
 from annotator.utterances import SplitRules, segments_to_utterances
@@ -37,6 +38,11 @@ class Options:
     frame_width: int = 640  # sampled frames are scaled down to this width (crops come from it)
     detect_width: int = 320  # and further down to this width for detection only
     save_clips: Path | None = None
+    emotion: bool = True  # False: transcript and clips only, no emotion models loaded
+    speech_weights: Path | None = None  # None = the shipped weights
+    face_weights: Path | None = None
+    fusion_weights: Path | None = None  # a learned fusion head; None = calibrated late fusion
+    single_speaker: bool = False  # standardise the voice per recording (one speaker per file)
 
 
 @dataclass
@@ -55,10 +61,23 @@ class Annotator:
         self.options = options
         self.asr = load_engine(options.engine, options.whisper_model, options.threads)
         self.detector = FaceDetector(detect_width=options.detect_width)
+        self.tagger = None
+        if options.emotion:
+            from annotator.emotion.tagger import EmotionTagger
+
+            self.tagger = EmotionTagger(
+                whisper_model=self.asr.bundled_whisper_model(),
+                speech_weights=options.speech_weights,
+                face_weights=options.face_weights,
+                fusion_weights=options.fusion_weights,
+            )
 
     @property
     def models(self) -> dict[str, str]:
-        return {"asr": self.asr.name, "face_detector": "yuface (libfacedetection YuNet)"}
+        models = {"asr": self.asr.name, "face_detector": "yuface (libfacedetection YuNet)"}
+        if self.tagger is not None:
+            models.update(self.tagger.models)
+        return models
 
     def annotate(self, path: Path, progress: ProgressCallback | None = None) -> Result:
         options = self.options
@@ -89,12 +108,22 @@ class Annotator:
         for utterance, found in zip(utterances, faces, strict=True):
             if found is not None:
                 utterance.face_frames = FaceFrames(sampled=found.sampled, with_face=found.with_face)
+        clips = [self.audio_slice(audio.samples, u) for u in utterances]
+        summary = None
+        if self.tagger is not None:
+            with stage("emotion"):
+                for utterance, tagged in zip(
+                    utterances, self.tagger.tag(clips, faces, options.single_speaker), strict=True
+                ):
+                    utterance.emotion, utterance.sentiment = tagged.emotion, tagged.sentiment
+                summary = summarize(
+                    [(u.duration, u.emotion.label if u.emotion else None) for u in utterances]
+                )
         if options.save_clips is not None:
             with stage("save-clips"):
                 from annotator.clips import save_clips
 
-                slices = [self.audio_slice(audio.samples, u) for u in utterances]
-                save_clips(options.save_clips / Path(path).stem, utterances, slices, faces)
+                save_clips(options.save_clips / Path(path).stem, utterances, clips, faces)
         transcript = Transcript(
             source=Source(
                 path=str(path),
@@ -109,6 +138,7 @@ class Annotator:
             models=self.models,
             utterances=utterances,
             language=asr.language,
+            summary=summary,
         )
         return Result(transcript=transcript, timings=timings)
 

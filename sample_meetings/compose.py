@@ -28,6 +28,8 @@ import imageio_ffmpeg
 import numpy as np
 from faster_whisper.vad import VadOptions, get_speech_timestamps
 
+from annotator.emotion.labels import CREMA_D_CODES
+
 WIDTH, HEIGHT, FPS = 640, 360, 25
 SAMPLE_RATE = 16_000
 FRAME = 1 / FPS  # every cut and hold is a whole number of frames
@@ -44,14 +46,7 @@ GRID_PREPOSITIONS = {"a": "at", "b": "by", "i": "in", "w": "with"}
 GRID_DIGITS = "zero one two three four five six seven eight nine".split()  # 'z' codes zero
 GRID_ADVERBS = {"a": "again", "n": "now", "p": "please", "s": "soon"}
 
-CREMAD_EMOTIONS = {
-    "ANG": "angry",
-    "DIS": "disgust",
-    "FEA": "fearful",
-    "HAP": "happy",
-    "NEU": "neutral",
-    "SAD": "sad",
-}
+CREMAD_EMOTIONS = CREMA_D_CODES
 
 # pwij3p shows the same person as id2_vcd_swwp2s (checked by eye), so both get one speaker id.
 GRID_SAME_TALKER = {"pwij3p": "id2"}

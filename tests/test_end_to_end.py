@@ -122,3 +122,35 @@ def test_save_clips_writes_audio_and_face_crops(shared, tmp_path):
     written = sorted(p.name for p in (tmp_path / "clips" / clip.stem).iterdir())
     assert "utt_0000.wav" in written
     assert any(name.startswith("utt_0000_face_") and name.endswith(".png") for name in written)
+
+
+def test_meeting_utterances_carry_fused_audio_and_face_emotion(meeting):
+    output, truth = meeting
+    assert {"audio_emotion", "face_emotion", "fusion"} <= set(output["models"])
+    for utterance in output["utterances"]:
+        emotion = utterance["emotion"]
+        for result in (emotion, emotion["audio"], emotion["face"]):
+            assert sum(result["scores"].values()) == pytest.approx(1.0, abs=2e-3)
+            assert result["label"] == max(result["scores"], key=result["scores"].get)
+        assert emotion["face"]["frames"] == utterance["face_frames"]["with_face"]
+        assert emotion["face"]["scores"]["calm"] == 0.0  # the face model has no calm
+        assert set(emotion["weights"]) == {"audio", "face"}
+        assert utterance["sentiment"]["label"] in ("positive", "neutral", "negative")
+    shares = output["summary"]["emotion_share"]
+    assert sum(shares.values()) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_call_has_voice_emotion_only(call):
+    output, _ = call
+    for utterance in output["utterances"]:
+        emotion = utterance["emotion"]
+        assert emotion["face"] is None and emotion["weights"] == {"audio": 1.0}
+        assert emotion["scores"] == emotion["audio"]["scores"]
+
+
+def test_subtitles_show_the_fused_label(meeting):
+    output, _ = meeting
+    transcript = Transcript.from_dict(output)
+    first = list(srt.parse(writer_for("srt").render(transcript)))[0].content
+    emotion = output["utterances"][0]["emotion"]
+    assert first.startswith(f"[{emotion['label']} {emotion['confidence']:.2f}] ")

@@ -18,7 +18,7 @@ from torch import nn
 class FaceNetConfig:
     """Everything needed to rebuild the network from its stored metadata."""
 
-    widths: tuple[int, ...] = (32, 64, 128, 256)
+    widths: tuple[int, ...] = (24, 48, 96, 192)
     # Convolutions per stage. One at full resolution: a second one there costs as much as a
     # whole deeper stage, for little accuracy on 48x48 faces.
     convs: tuple[int, ...] = (1, 2, 2, 2)
@@ -69,5 +69,17 @@ class FaceNet(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """x: (N, 1, H, W) normalised gray images -> (N, n_classes) logits."""
-        return self.head(self.features(x))
+        """x: (N, 1, H, W) gray images in [0, 1] -> (N, n_classes) logits."""
+        return self.head(self.features(standardise(x)))
+
+
+def standardise(x: torch.Tensor) -> torch.Tensor:
+    """Per-image zero mean, unit variance.
+
+    Part of the network so that training and inference cannot disagree; per image (not a global
+    mean/std) because video frames differ from FER2013 in exposure and contrast far more than
+    FER2013's images differ from each other.
+    """
+    mean = x.mean(dim=(1, 2, 3), keepdim=True)
+    std = x.std(dim=(1, 2, 3), keepdim=True)
+    return (x - mean) / (std + 1e-3)

@@ -47,6 +47,7 @@ class FaceEvidence:
     coverage: float  # sampled frames with the speaker's face / frames sampled
     face_size: float  # mean side of the face box in pixels
     confidence: float  # mean detection confidence, 0..1
+    frames: int = 0  # frames that contributed
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,175 @@
+"""Face-expression model: label mapping, readers, preprocessing, inference, training smoke run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from annotator.emotion.face import (
+    DEFAULT_WEIGHTS,
+    FaceEmotionModel,
+    combine_frames,
+    preprocess,
+    to_project_labels,
+)
+from annotator.emotion.face_data import (
+    FACE_LABELS,
+    fer_to_face_labels,
+    label_name_to_face_index,
+    load_face_data,
+    load_image_folder,
+)
+from annotator.emotion.face_net import FaceNetConfig
+from annotator.emotion.labels import FER2013_CLASSES, LABELS
+from annotator.emotion.train_face import (
+    TrainConfig,
+    evaluate_face_model,
+    render_face_evaluation,
+    train_face_model,
+)
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+CREMA_D = SHARED / "media" / "crema-d"
+needs_shared = pytest.mark.skipif(
+    not CREMA_D.is_dir(), reason=f"shared media not found at {CREMA_D}"
+)
+needs_weights = pytest.mark.skipif(
+    not DEFAULT_WEIGHTS.exists(), reason=f"shipped weights missing: {DEFAULT_WEIGHTS}"
+)
+
+
+def test_fer_classes_map_into_project_labels_without_calm() -> None:
+    assert "calm" not in FACE_LABELS and len(FACE_LABELS) == 7
+    mapped = [FACE_LABELS[i] for i in fer_to_face_labels(np.arange(7))]
+    assert mapped == ["angry", "disgust", "fearful", "happy", "sad", "surprised", "neutral"]
+    assert label_name_to_face_index("fear") == label_name_to_face_index("fearful")
+    assert label_name_to_face_index("Surprise") == FACE_LABELS.index("surprised")
+    with pytest.raises(ValueError):
+        label_name_to_face_index("calm")
+
+
+def test_calm_column_is_zero_and_rows_sum_to_one() -> None:
+    probs7 = np.random.default_rng(0).dirichlet(np.ones(7), size=5)
+    probs8 = to_project_labels(probs7)
+    assert probs8.shape == (5, len(LABELS))
+    assert np.all(probs8[:, LABELS.index("calm")] == 0)
+    np.testing.assert_allclose(probs8.sum(axis=1), 1.0, rtol=1e-6)
+    assert probs8[0, LABELS.index("happy")] == pytest.approx(probs7[0, FACE_LABELS.index("happy")])
+
+
+def _synthetic_fer(path: Path, per_split: int = 40) -> Path:
+    """A tiny file in FER2013's npz layout: noise faces with a class-dependent bright square."""
+    rng = np.random.default_rng(0)
+    usage = np.repeat(["Training", "PublicTest", "PrivateTest"], per_split)
+    labels = rng.integers(0, 7, len(usage)).astype(np.int8)
+    images = rng.integers(0, 120, (len(usage), 48, 48)).astype(np.uint8)
+    for image, label in zip(images, labels, strict=True):
+        image[label * 6 : label * 6 + 6, 10:30] = 250
+    np.savez(path, images=images, labels=labels, usage=usage, classes=np.array(FER2013_CLASSES))
+    return path
+
+
+def test_training_runs_end_to_end_and_weights_load(tmp_path: Path) -> None:
+    data = _synthetic_fer(tmp_path / "fer.npz")
+    out = tmp_path / "face.pt"
+    config = TrainConfig(net=FaceNetConfig(widths=(4, 8, 8, 8)), batch_size=16)
+    result = train_face_model(data, out, seed=0, epochs=1, config=config, log=lambda _: None)
+    assert out.exists() and result.temperature > 0
+    assert len(result.history) == 1
+    model = FaceEmotionModel.load(out)
+    assert model.meta.temperature == pytest.approx(result.temperature)
+    report = evaluate_face_model(data, out)
+    assert report["n"] == 40 and report["labels"] == list(LABELS)
+    assert 0.0 <= report["accuracy"] <= 1.0 and 0.0 <= report["uar"] <= 1.0
+    assert report["per_class_recall"]["calm"] is None
+    assert np.array(report["confusion_matrix"]).sum() == 40
+    assert "confusion" in render_face_evaluation(report)
+
+
+def test_training_is_seeded(tmp_path: Path) -> None:
+    data = _synthetic_fer(tmp_path / "fer.npz", per_split=24)
+    config = TrainConfig(net=FaceNetConfig(widths=(4, 4, 4, 4)), batch_size=8)
+    states = []
+    for name in ("a.pt", "b.pt"):
+        train_face_model(data, tmp_path / name, seed=3, epochs=1, config=config, log=lambda _: None)
+        states.append(torch.load(tmp_path / name, weights_only=True)["state_dict"])
+    for key, value in states[0].items():
+        assert torch.equal(value, states[1][key]), key
+
+
+def test_image_folder_reader_accepts_both_vocabularies(tmp_path: Path) -> None:
+    for folder, value in (("fear", 10), ("happy", 200)):
+        (tmp_path / folder).mkdir()
+        cv2.imwrite(str(tmp_path / folder / "a.png"), np.full((64, 64), value, np.uint8))
+    data = load_image_folder(tmp_path)
+    assert data.images.shape == (2, 48, 48) and data.images.dtype == np.uint8
+    assert [FACE_LABELS[i] for i in data.labels] == ["fearful", "happy"]
+    assert len(load_face_data(tmp_path)) == 2
+
+
+def _real_crops(n: int = 4) -> list[np.ndarray]:
+    """Pipeline-style crops (1.5x the yuface box, 128x128) from a CREMA-D clip."""
+    import yuface
+
+    capture = cv2.VideoCapture(str(CREMA_D / "1001_DFA_HAP_XX.flv"))
+    crops: list[np.ndarray] = []
+    while len(crops) < n:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        confs, boxes, _ = yuface.detect(frame, conf=0.5)
+        if len(confs) == 0:
+            continue
+        x, y, w, h = (int(v) for v in boxes[int(np.argmax(confs))])
+        side = round(1.5 * max(w, h))
+        x0, y0 = round(x + w / 2 - side / 2), round(y + h / 2 - side / 2)
+        padded = cv2.copyMakeBorder(frame, side, side, side, side, cv2.BORDER_REPLICATE)
+        crop = padded[y0 + side : y0 + 2 * side, x0 + side : x0 + 2 * side]
+        crops.append(cv2.resize(crop, (128, 128), interpolation=cv2.INTER_AREA))
+    capture.release()
+    assert len(crops) == n, "no face found in the CREMA-D clip"
+    return crops
+
+
+@needs_shared
+def test_preprocess_real_crop() -> None:
+    face = preprocess(_real_crops(1)[0])
+    assert face.shape == (1, 48, 48) and face.dtype == np.float32
+    assert 0.0 <= face.min() < face.max() <= 1.0
+
+
+@needs_shared
+@needs_weights
+def test_predict_on_real_crops_is_a_deterministic_distribution() -> None:
+    threads = torch.get_num_threads()
+    model = FaceEmotionModel.load()
+    crops = _real_crops(4)
+    probs = model.predict(crops)
+    assert probs.shape == (4, len(LABELS)) and probs.dtype == np.float32
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
+    assert np.all(probs[:, LABELS.index("calm")] == 0)
+    np.testing.assert_array_equal(probs, model.predict(crops))
+    # Batching does not change a frame's result (beyond float rounding).
+    np.testing.assert_allclose(model.predict(crops[:1])[0], probs[0], atol=1e-5)
+    assert model.predict([]).shape == (0, len(LABELS))
+    assert torch.get_num_threads() == threads
+
+
+def test_combine_frames_uses_the_weights() -> None:
+    happy, sad = np.zeros(8), np.zeros(8)
+    happy[LABELS.index("happy")], sad[LABELS.index("sad")] = 0.9, 0.9
+    happy[0] = sad[0] = 0.1
+    probs = np.stack([happy, sad, sad])
+    # A majority vote would say sad; one confident, large face outweighs two weak ones.
+    combined = combine_frames(probs, np.array([5.0, 1.0, 1.0]))
+    assert combined.shape == (8,) and combined.sum() == pytest.approx(1.0)
+    assert LABELS[int(np.argmax(combined))] == "happy"
+    assert LABELS[int(np.argmax(combine_frames(probs, np.ones(3))))] == "sad"
+    # A zero-weight frame does not count at all.
+    np.testing.assert_allclose(combine_frames(probs, np.array([0.0, 1.0, 1.0])), sad, atol=1e-6)
+    with pytest.raises(ValueError):
+        combine_frames(probs, np.ones(2))
