@@ -1,0 +1,48 @@
+"""`annotate train` / `annotate evaluate` wiring: the commands reach the models' functions."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from annotator.cli import main
+
+
+def run(capsys, *args) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exit_info:
+        main([str(a) for a in args])
+    captured = capsys.readouterr()
+    return exit_info.value.code, captured.out, captured.err
+
+
+def test_evaluate_face_on_a_folder_of_labelled_faces(shared, tmp_path, capsys):
+    import cv2
+
+    data = np.load(shared / "data" / "fer2013" / "fer2013.npz")
+    test = np.flatnonzero(data["usage"] == "PrivateTest")[:40]
+    classes = [str(c) for c in data["classes"]]
+    for index in test:
+        folder = tmp_path / classes[data["labels"][index]]
+        folder.mkdir(exist_ok=True)
+        cv2.imwrite(str(folder / f"{index}.png"), data["images"][index])
+    code, out, _ = run(capsys, "evaluate", "face", "--data", tmp_path, "--json")
+    assert code == 0
+    result = json.loads(out)
+    assert result["n"] == 40 and 0.0 <= result["accuracy"] <= 1.0 and "uar" in result
+    assert np.array(result["confusion_matrix"]).sum() == 40
+
+
+def test_train_and_evaluate_report_missing_data_in_one_line(tmp_path, capsys):
+    for command in (["train", "audio", "-o", tmp_path / "w.npz"], ["evaluate", "face"]):
+        code, _, err = run(capsys, *command, "--data", tmp_path / "nope")
+        assert (
+            code == 2
+            and err.strip() == f"annotate: error: {tmp_path / 'nope'}: no such file or folder"
+        )
+
+
+def test_train_help_lists_the_three_models(capsys):
+    code, out, _ = run(capsys, "train", "--help")
+    assert code == 0 and all(name in out for name in ("audio", "face", "multimodal"))
