@@ -111,6 +111,10 @@ class OpenAIWhisperEngine:
         self.beam_size = beam_size
         self.hallucination_silence = hallucination_silence
 
+    def bundled_whisper_model(self) -> None:
+        """No faster-whisper model to share: the emotion stage loads tiny.en's encoder itself."""
+        return None
+
     def transcribe(self, audio: np.ndarray, language: str | None = None) -> AsrResult:
         import whisper
 

@@ -290,3 +290,13 @@ def _installed(package: str) -> bool:
     import importlib.util
 
     return importlib.util.find_spec(package) is not None
+
+
+def test_emotion_stage_loads_its_own_encoder_beside_openai_whisper(engine, samples) -> None:
+    from annotator.emotion.tagger import EmotionTagger
+    from annotator.faces import UtteranceFaces
+
+    assert engine.bundled_whisper_model() is None  # nothing to share: tiny.en is loaded aside
+    tagger = EmotionTagger(whisper_model=engine.bundled_whisper_model())
+    (tagged,) = tagger.tag([_clip(samples)], [UtteranceFaces()])
+    assert tagged.emotion.face is None and tagged.emotion.weights == {"audio": 1.0}
