@@ -26,7 +26,7 @@ from annotator.cli import EXIT_INTERRUPTED, EXIT_OK, main
 from annotator.export import _cue_text, writer_for
 from annotator.transcript import Source, Transcript, Utterance
 
-CLIPS = ["bbaf2n.mpg", "brbk7n.mpg", "lbax4n.mpg", "lbbc2a.mpg", "lrwp9a.mpg", "lwbsza.mpg"]
+CLIPS = ["bbaf2n.mpg", "brbk7n.mpg", "lbax4n.mpg", "lbbc2a.mpg", "lrwp9a.mpg"]
 
 
 def cli(*args, **kwargs) -> subprocess.Popen:
