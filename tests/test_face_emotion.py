@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from helpers import SHARED
 
 from annotator.emotion.face import (
     DEFAULT_WEIGHTS,
@@ -32,7 +33,6 @@ from annotator.emotion.train_face import (
     train_face_model,
 )
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 CREMA_D = SHARED / "media" / "crema-d"
 needs_shared = pytest.mark.skipif(
     not CREMA_D.is_dir(), reason=f"shared media not found at {CREMA_D}"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import SHARED
 
 from annotator.emotion.audio import FeatureRecipe, LinearHead, SpeechEmotionModel
 from annotator.emotion.labels import LABELS
@@ -22,7 +23,6 @@ from annotator.emotion.train_audio import (
     train_speech_model,
 )
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 RAVDESS = SHARED / "data" / "ravdess-speech"
 KNOWN_CLIP = RAVDESS / "Actor_01" / "03-01-05-02-01-01-01.flac"  # angry, strong intensity
 # Shipped-weights probabilities for KNOWN_CLIP (default head; Actor_01 is in the shipped model's
