@@ -237,8 +237,9 @@ def _run_jobs(
     failed = sum(r.status == "failed" for r in results)
     if not quiet:
         table = Table(title="annotate", show_lines=False)
-        for column in ("input", "output", "status", "utterances", "emotion by speaking time"):
-            table.add_column(column)
+        # Fold long paths rather than cutting them: the point of the table is to find files.
+        for column in ("input", "output", "status", "utterances", "emotions (speaking time)"):
+            table.add_column(column, overflow="fold")
         table.add_column("seconds", justify="right")
         for r in results:
             table.add_row(
