@@ -40,6 +40,16 @@ def _require(path: Path) -> None:
         raise typer.Exit(2)
 
 
+def _progress(step: int = 100):
+    """A progress(i, n) callback that says on stderr how far feature extraction is."""
+
+    def report(done: int, total: int) -> None:
+        if done % step == 0 or done == total:
+            typer.echo(f"features: {done}/{total} clips", err=True)
+
+    return report
+
+
 def _report(result: dict, as_json: bool, render) -> None:
     typer.echo(json.dumps(result, indent=2) if as_json else render(result))
 
@@ -85,8 +95,10 @@ def train_audio(
 
     _require(data)
     started = time.perf_counter()
-    written = train_speech_model(data, output, seed=seed)
-    typer.echo(f"wrote {written} in {time.perf_counter() - started:.0f} s")
+    model = train_speech_model(data, output, seed=seed, progress=_progress())
+    clips = model.metadata.get("training_data", {}).get("clips", "?")
+    written = output if output.suffix == ".npz" else output.with_suffix(".npz")
+    typer.echo(f"wrote {written}: {clips} clips, {time.perf_counter() - started:.0f} s")
 
 
 @evaluate_app.command("audio")
@@ -102,7 +114,8 @@ def evaluate_audio(
     from annotator.emotion.train_audio import evaluate_speech_model, format_evaluation
 
     _require(data)
-    _report(evaluate_speech_model(data, speaker_norm=speaker_norm), json_, format_evaluation)
+    result = evaluate_speech_model(data, speaker_norm=speaker_norm, progress=_progress())
+    _report(result, json_, format_evaluation)
 
 
 def _evidence_for(clips, fusion_weights: Path | None = None):

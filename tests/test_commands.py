@@ -46,3 +46,18 @@ def test_train_and_evaluate_report_missing_data_in_one_line(tmp_path, capsys):
 def test_train_help_lists_the_three_models(capsys):
     code, out, _ = run(capsys, "train", "--help")
     assert code == 0 and all(name in out for name in ("audio", "face", "multimodal"))
+
+
+def test_train_audio_writes_weights_that_load(shared, tmp_path, capsys):
+    from annotator.emotion.audio import SpeechEmotionModel
+
+    data = tmp_path / "ravdess"
+    for actor in ("Actor_01", "Actor_02"):
+        (data / actor).mkdir(parents=True)
+        for clip in sorted((shared / "data" / "ravdess-speech" / actor).glob("*.flac"))[::8]:
+            (data / actor / clip.name).symlink_to(clip)
+    code, out, err = run(capsys, "train", "audio", "--data", data, "-o", tmp_path / "speech")
+    assert code == 0 and "features: 16/16 clips" in err
+    assert out.startswith(f"wrote {tmp_path / 'speech.npz'}: 16 clips")
+    model = SpeechEmotionModel.load(tmp_path / "speech.npz")
+    assert model.metadata["training_data"]["speakers"] == 2
