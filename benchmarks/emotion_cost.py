@@ -1,0 +1,71 @@
+"""What the emotion models cost next to transcription, measured in one run on one recording.
+
+    python benchmarks/emotion_cost.py RECORDING
+
+Prints the wall and CPU seconds of: transcription (faster-whisper, as the pipeline runs it), the
+voice-emotion model on every utterance's audio slice, face detection + cropping on the sampled
+frames, and the face-expression model on the crops; and each one's ratio to transcription
+(issue 3: voice emotion <= 10% of transcription; issue 4: faces + expression <= 100%).
+No test runs it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+
+def timed(work: Callable[[], Any]) -> tuple[Any, float, float]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = work()
+    return result, time.perf_counter() - wall, time.process_time() - cpu
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("recording", type=Path)
+    args = parser.parse_args()
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as the annotate command does
+
+    from annotator import media
+    from annotator.emotion.face import combine_frames  # noqa: F401  (load before timing)
+    from annotator.pipeline import Annotator, Options
+    from annotator.transcript import Utterance
+    from annotator.utterances import segments_to_utterances
+
+    annotator = Annotator(Options())
+    tagger = annotator.tagger
+    info = media.probe(args.recording)
+    audio = media.decode_audio(info).samples
+    asr, asr_wall, asr_cpu = timed(lambda: annotator.asr.transcribe(audio))
+    spans = segments_to_utterances(asr.segments)
+    utterances = [Utterance(i, s, e, t) for i, (s, e, t, _) in enumerate(spans)]
+    clips = [annotator.audio_slice(audio, u) for u in utterances]
+    _, voice_wall, voice_cpu = timed(lambda: tagger.speech.predict(clips, tagger.encoder))
+    faces, faces_wall, faces_cpu = timed(lambda: annotator._faces(info, utterances))
+    crops = [f.crop for found in faces if found for f in found.faces]
+    _, expr_wall, expr_cpu = timed(lambda: tagger.face.predict(crops))
+
+    duration = len(audio) / media.SAMPLE_RATE
+    print(
+        f"recording: {args.recording} ({duration / 60:.1f} min, {len(utterances)} utterances, "
+        f"{len(crops)} face crops)"
+    )
+    print("| stage | wall | CPU | wall / transcription |")
+    print("|---|---:|---:|---:|")
+    rows = [
+        ("transcription (faster-whisper tiny.en)", asr_wall, asr_cpu),
+        ("voice emotion (encoder + head, all utterances)", voice_wall, voice_cpu),
+        ("face detection + crops (video streamed once)", faces_wall, faces_cpu),
+        ("face expression (all crops)", expr_wall, expr_cpu),
+    ]
+    for name, wall, cpu in rows:
+        print(f"| {name} | {wall:.1f} s | {cpu:.1f} s | {wall / asr_wall:.0%} |")
+
+
+if __name__ == "__main__":
+    main()
