@@ -13,6 +13,8 @@ from itertools import takewhile
 
 import numpy as np
 
+from annotator.media import MediaInfo, stream_frames
+
 CROP_SIZE = 128  # side of the square crop handed to the face-expression model
 CROP_SCALE = 1.5  # crop side / detected box side: a margin the expression model cuts down from
 
@@ -188,3 +190,17 @@ def collect_faces(
     for index in order[cursor:]:
         finish(index)
     return results
+
+
+def speaker_faces(
+    info: MediaInfo,
+    spans: Sequence[tuple[float, float]],
+    detector: FaceDetector,
+    fps: float,
+    frame_width: int,
+) -> list[UtteranceFaces | None]:
+    """The speaker's faces per span, streaming the video once; None per span without video."""
+    if not info.has_video or not spans:
+        return [None] * len(spans)
+    until = max(end for _, end in spans)
+    return list(collect_faces(stream_frames(info, fps, frame_width, until=until), spans, detector))

@@ -17,7 +17,7 @@ import numpy as np
 from annotator import media
 from annotator.asr import load_engine
 from annotator.emotion.fusion import summarize
-from annotator.faces import FaceDetector, UtteranceFaces, collect_faces
+from annotator.faces import FaceDetector, speaker_faces
 from annotator.transcript import FaceFrames, Source, Transcript, Utterance
 from annotator.utterances import SplitRules, segments_to_utterances
 
@@ -104,7 +104,13 @@ class Annotator:
             for i, (start, end, text, words) in enumerate(spans)
         ]
         with stage("faces"):
-            faces = self._faces(info, utterances)
+            faces = speaker_faces(
+                info,
+                [(u.start, u.end) for u in utterances],
+                self.detector,
+                options.face_fps,
+                options.frame_width,
+            )
         for utterance, found in zip(utterances, faces, strict=True):
             if found is not None:
                 utterance.face_frames = FaceFrames(sampled=found.sampled, with_face=found.with_face)
@@ -147,15 +153,3 @@ class Annotator:
         first = max(0, int((utterance.start - pad) * media.SAMPLE_RATE))
         last = min(len(samples), int((utterance.end + pad) * media.SAMPLE_RATE))
         return samples[first:last]
-
-    def _faces(
-        self, info: media.MediaInfo, utterances: list[Utterance]
-    ) -> list[UtteranceFaces | None]:
-        if not info.has_video:
-            return [None] * len(utterances)
-        options = self.options
-        spans = [(u.start, u.end) for u in utterances]
-        frames = media.stream_frames(
-            info, options.face_fps, options.frame_width, until=max(end for _, end in spans)
-        )
-        return list(collect_faces(frames, spans, self.detector))

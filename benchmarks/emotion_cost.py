@@ -33,6 +33,7 @@ def main() -> None:
 
     from annotator import media
     from annotator.emotion.face import combine_frames  # noqa: F401  (load before timing)
+    from annotator.faces import speaker_faces
     from annotator.pipeline import Annotator, Options
     from annotator.transcript import Utterance
     from annotator.utterances import segments_to_utterances
@@ -46,7 +47,13 @@ def main() -> None:
     utterances = [Utterance(i, s, e, t) for i, (s, e, t, _) in enumerate(spans)]
     clips = [annotator.audio_slice(audio, u) for u in utterances]
     _, voice_wall, voice_cpu = timed(lambda: tagger.speech.predict(clips, tagger.encoder))
-    faces, faces_wall, faces_cpu = timed(lambda: annotator._faces(info, utterances))
+    spans = [(u.start, u.end) for u in utterances]
+    options = annotator.options
+    faces, faces_wall, faces_cpu = timed(
+        lambda: speaker_faces(
+            info, spans, annotator.detector, options.face_fps, options.frame_width
+        )
+    )
     crops = [f.crop for found in faces if found for f in found.faces]
     _, expr_wall, expr_cpu = timed(lambda: tagger.face.predict(crops))
 

@@ -55,10 +55,6 @@ class WhisperEncoder:
         )
         return cls.from_whisper_model(whisper, name=name)
 
-    @property
-    def dim(self) -> int:
-        return int(self.encode(np.zeros(MIN_SAMPLES, dtype=np.float32)).shape[1])
-
     def features(self, audio: np.ndarray) -> np.ndarray:
         """Log-mel features (n_mels, frames), computed exactly as transcription computes them."""
         audio = np.asarray(audio, dtype=np.float32).reshape(-1)

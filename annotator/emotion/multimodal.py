@@ -71,17 +71,14 @@ def clip_evidence(
 ) -> list[tuple[AudioEvidence, FaceEvidence | None]]:
     """Each whole clip as one utterance, through exactly the pipeline's stages (no ASR)."""
     from annotator import media
-    from annotator.faces import collect_faces
+    from annotator.faces import speaker_faces
 
     evidence = []
     for path in paths:
         info = media.probe(path)
         audio = media.decode_audio(info).samples
         duration = len(audio) / media.SAMPLE_RATE
-        faces = [None]
-        if info.has_video:
-            frames = media.stream_frames(info, face_fps, frame_width, until=duration)
-            faces = collect_faces(frames, [(0.0, duration)], detector)
+        faces = speaker_faces(info, [(0.0, duration)], detector, face_fps, frame_width)
         evidence.extend(tagger.evidence([audio], faces))
     return evidence
 
