@@ -127,7 +127,7 @@ def annotate(
         if not files:
             raise _fail_usage(f"{input}: no audio or video files found in this folder")
         try:
-            fmt = format_for(Path("x.json"), format)
+            fmt = format_for(None, format)
         except ValueError as error:
             raise _fail_usage(str(error)) from None
         jobs = batch.plan_jobs(files, input, output or input, fmt)

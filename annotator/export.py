@@ -6,7 +6,6 @@ import html
 import io
 import json
 import os
-import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -174,12 +173,14 @@ WRITERS: dict[str, type[Writer]] = {
 FORMATS = tuple(WRITERS)
 
 
-def format_for(path: Path, requested: str | None = None) -> str:
-    """The output format: the one asked for, else the output's extension."""
+def format_for(path: Path | None, requested: str | None = None) -> str:
+    """The output format: the one asked for, else the output's extension, else JSON."""
     if requested:
         fmt = requested.lower().lstrip(".")
+    elif path is None:
+        fmt = "json"
     else:
-        fmt = re.sub(r"^\.", "", Path(path).suffix.lower())
+        fmt = Path(path).suffix.lower().lstrip(".")
     if fmt not in WRITERS:
         raise ValueError(
             f"unsupported output format {fmt or '(none)'!r}; choose one of {', '.join(FORMATS)}"
