@@ -62,6 +62,7 @@ class Emotion:
     weights: dict[str, float] = field(default_factory=dict)
     audio: EmotionResult | None = None
     face: EmotionResult | None = None
+    text: EmotionResult | None = None
 
 
 @dataclass
@@ -72,12 +73,24 @@ class Utterance:
     text: str
     words: list[Word] = field(default_factory=list)
     face_frames: FaceFrames | None = None
+    speaker: str | None = None  # "SPEAKER_1", ... (or a name given by the user); None: not diarized
     emotion: Emotion | None = None
     sentiment: dict[str, Any] | None = None
 
     @property
     def duration(self) -> float:
         return self.end - self.start
+
+
+@dataclass
+class Speaker:
+    """One diarized speaker of a recording, with what they said and how."""
+
+    id: str  # "SPEAKER_1", numbered in order of first appearance
+    name: str | None = None  # given by the user (--speaker-names)
+    speaking_time: float = 0.0  # seconds
+    utterances: int = 0
+    emotions: dict[str, float] = field(default_factory=dict)  # share of speaking time per label
 
 
 @dataclass
@@ -99,6 +112,8 @@ class Transcript:
     utterances: list[Utterance]
     language: str | None = None
     summary: dict[str, Any] | None = None
+    speakers: list[Speaker] = field(default_factory=list)
+    options: dict[str, Any] = field(default_factory=dict)  # the settings that change results
     labels: list[str] = field(default_factory=lambda: list(LABELS))
     schema: str = SCHEMA
 
@@ -118,6 +133,8 @@ class Transcript:
             utterances=[_utterance_from_dict(u) for u in data["utterances"]],
             language=data.get("language"),
             summary=data.get("summary"),
+            speakers=[Speaker(**s) for s in data.get("speakers", [])],
+            options=dict(data.get("options", {})),
             labels=list(data.get("labels", LABELS)),
         )
 
@@ -132,6 +149,7 @@ def _utterance_from_dict(data: dict[str, Any]) -> Utterance:
         emotion = dict(emotion)
         emotion["audio"] = _emotion_result(emotion.get("audio"))
         emotion["face"] = _emotion_result(emotion.get("face"))
+        emotion["text"] = _emotion_result(emotion.get("text"))
         emotion = Emotion(**emotion)
     face_frames = data.get("face_frames")
     return Utterance(
@@ -141,6 +159,7 @@ def _utterance_from_dict(data: dict[str, Any]) -> Utterance:
         text=data["text"],
         words=[Word(**w) for w in data.get("words", [])],
         face_frames=FaceFrames(**face_frames) if face_frames else None,
+        speaker=data.get("speaker"),
         emotion=emotion,
         sentiment=data.get("sentiment"),
     )
