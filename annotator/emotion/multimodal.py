@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from annotator.emotion import metrics
+from annotator.training import metrics
 from annotator.emotion.fusion import (
     AudioEvidence,
     FaceEvidence,

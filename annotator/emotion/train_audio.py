@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from annotator.emotion import metrics
+from annotator.training import metrics
 from annotator.emotion.audio import (
     FeatureRecipe,
     LinearHead,

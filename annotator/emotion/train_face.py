@@ -16,7 +16,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from annotator.emotion import metrics
+from annotator.training import metrics
 from annotator.emotion.face import FaceEmotionModel, FaceModelMeta, softmax
 from annotator.emotion.face_data import FACE_LABELS, FACE_SIDE, FaceData, load_face_data
 from annotator.emotion.face_net import FaceNet, FaceNetConfig
