@@ -1,0 +1,566 @@
+"""The HTML report, rendered and checked in headless Chromium through its DOM.
+
+One browser serves the whole module. The pages are built from a transcript made here (three
+speakers, all three branches, hostile and non-Latin text, an utterance without emotion), from a
+generated 2,000-utterance transcript, and (slow) from the real pipeline on the sample meeting.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from browser import launch
+from helpers import ffmpeg
+
+from annotator import report
+from annotator.emotion.labels import LABELS
+from annotator.export import JsonWriter
+from annotator.report import HtmlWriter, render_report, write_report
+from annotator.transcript import (
+    Emotion,
+    EmotionResult,
+    FaceFrames,
+    Source,
+    Speaker,
+    Transcript,
+    Utterance,
+    Word,
+)
+
+SCRIPT_TEXT = "<script>window.__injected = 1</script> and </p><b>not bold</b>"
+QUOTES_TEXT = 'She said "it\'s fine" & \'done\' <tag attr="x">'
+ARABIC_TEXT = "مرحبا بالجميع، لنبدأ الاجتماع الآن"
+CHINESE_TEXT = "我们现在开始开会，好吗？"
+HOSTILE_NAME = '"><img src=x onerror="window.__injected=2">'
+
+
+def result(label: str, confidence: float, low: bool = False, **extra) -> EmotionResult:
+    rest = (1 - confidence) / (len(LABELS) - 1)
+    scores = {name: round(confidence if name == label else rest, 4) for name in LABELS}
+    return EmotionResult(label, confidence, scores, low_confidence=low, **extra)
+
+
+def emotion(fused: str, confidence: float, voice: str, face: str | None, text: str | None):
+    return Emotion(
+        label=fused,
+        confidence=confidence,
+        scores=result(fused, confidence).scores,
+        weights={"audio": 0.4, "face": 0.35, "text": 0.25},
+        audio=result(voice, 0.7),
+        face=result(face, 0.6, frames=8) if face else None,
+        text=result(text, 0.55) if text else None,
+    )
+
+
+def words_for(text: str, start: float, end: float) -> list[Word]:
+    tokens = text.split()
+    step = (end - start) / len(tokens)
+    return [
+        Word(round(start + i * step, 3), round(start + (i + 1) * step, 3), " " + token, 0.9)
+        for i, token in enumerate(tokens)
+    ]
+
+
+def built_transcript(media: Path) -> Transcript:
+    """Twelve utterances over 12 s: three speakers, every branch, hostile and non-Latin text."""
+    rows = [
+        # (speaker, text, fused, confidence, voice, face, text branch)
+        (
+            "SPEAKER_1",
+            "Good morning everyone, shall we start?",
+            "happy",
+            0.71,
+            "happy",
+            "happy",
+            "happy",
+        ),
+        ("SPEAKER_2", SCRIPT_TEXT, "angry", 0.66, "angry", "disgust", "angry"),
+        ("SPEAKER_3", QUOTES_TEXT, "neutral", 0.52, "neutral", "neutral", "neutral"),
+        ("SPEAKER_1", ARABIC_TEXT, "sad", 0.61, "sad", "neutral", "sad"),
+        ("SPEAKER_2", CHINESE_TEXT, "surprised", 0.58, "surprised", "happy", None),
+        (
+            "SPEAKER_3",
+            "I am not sure about this at all.",
+            "fearful",
+            0.22,
+            "fearful",
+            "sad",
+            "neutral",
+        ),
+        ("SPEAKER_1", "No emotion could be judged here.", None, 0.0, "", None, None),
+        ("SPEAKER_2", "That sounds calm and reasonable.", "calm", 0.64, "calm", None, "calm"),
+        (
+            "SPEAKER_3",
+            "Disgusting numbers this quarter.",
+            "disgust",
+            0.57,
+            "disgust",
+            "disgust",
+            "sad",
+        ),
+        ("SPEAKER_1", "Okay, let us move on.", "neutral", 0.35, "neutral", "happy", "neutral"),
+        ("SPEAKER_2", "Great result, well done team!", "happy", 0.81, "happy", "happy", "happy"),
+        ("SPEAKER_3", "Thanks, see you next week.", "happy", 0.45, "calm", "happy", "happy"),
+    ]
+    utterances = []
+    for i, (speaker, text, fused, confidence, voice, face, text_branch) in enumerate(rows):
+        start, end = float(i), i + 0.8
+        utterances.append(
+            Utterance(
+                id=i,
+                start=start,
+                end=end,
+                text=text,
+                # Half the rows carry word timings (clickable words), half only text.
+                words=words_for(text, start, end) if i % 2 == 0 else [],
+                face_frames=FaceFrames(sampled=8, with_face=8 if face else 0),
+                speaker=speaker,
+                emotion=emotion(fused, confidence, voice, face, text_branch) if fused else None,
+                sentiment=(
+                    {
+                        "label": "neutral",
+                        "score": 0.1,
+                        "valence": 0.1 * (i % 5) - 0.2,
+                        "arousal": 0.5 - 0.1 * (i % 4),
+                    }
+                    if fused
+                    else None
+                ),
+            )
+        )
+    speakers = [
+        Speaker("SPEAKER_1", "Alice", 3.2, 4, {"happy": 0.25, "sad": 0.25, "neutral": 0.5}),
+        Speaker("SPEAKER_2", HOSTILE_NAME, 3.2, 4, {}),
+        Speaker("SPEAKER_3", None, 3.2, 4, {}),
+    ]
+    return Transcript(
+        source=Source(
+            path=str(media), duration=12.0, audio=True, video=True, width=160, height=120, fps=10.0
+        ),
+        models={
+            "asr": "faster-whisper/tiny.en",
+            "audio_emotion": "<voice> & model",
+            "face_emotion": "face-cnn",
+            "text_emotion": "text-model",
+            "fusion": "late",
+        },
+        utterances=utterances,
+        language="en",
+        summary={"speaking_time": 9.6, "emotion_share": {"happy": 0.4, "neutral": 0.3}},
+        speakers=speakers,
+    )
+
+
+def generated_transcript(count: int, media: Path, seed: int = 0) -> Transcript:
+    """A long meeting: `count` utterances over two hours, four speakers, random emotions."""
+    rng = random.Random(seed)
+    duration = 7200.0
+    utterances = []
+    for i in range(count):
+        start = i * duration / count
+        end = start + rng.uniform(1.0, duration / count - 0.2)
+        label = rng.choice(LABELS)
+        text = " ".join(
+            rng.choice(["we", "should", "ship", "the", "report", "today", "maybe"])
+            for _ in range(rng.randint(4, 18))
+        )
+        utterances.append(
+            Utterance(
+                id=i,
+                start=round(start, 2),
+                end=round(end, 2),
+                text=text,
+                words=words_for(text, start, end),
+                speaker=f"SPEAKER_{rng.randint(1, 4)}",
+                emotion=emotion(
+                    label,
+                    rng.uniform(0.2, 0.9),
+                    rng.choice(LABELS),
+                    rng.choice(LABELS),
+                    rng.choice(LABELS),
+                ),
+                sentiment={
+                    "label": "neutral",
+                    "score": 0.0,
+                    "valence": rng.uniform(-1, 1),
+                    "arousal": rng.uniform(-1, 1),
+                },
+            )
+        )
+    return Transcript(
+        source=Source(path=str(media), duration=duration, audio=True, video=False),
+        models={"asr": "generated"},
+        utterances=utterances,
+    )
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    """A folder with a small real recording (an awkward name: space, accent, '#') and reports
+    of it in a sibling folder, so the relative link has to climb out and back in."""
+    root = tmp_path_factory.mktemp("report")
+    media = root / "media dir" / "réunion #1.mp4"
+    media.parent.mkdir()
+    ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc=size=160x120:rate=10",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:sample_rate=16000",
+        "-t",
+        "12",
+        "-c:v",
+        "libx264",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+        "-shortest",
+        str(media),
+    )
+    (root / "out").mkdir()
+    transcript = built_transcript(media)
+    HtmlWriter().write(transcript, root / "out" / "built.html")
+    return root
+
+
+@pytest.fixture(scope="module")
+def browser():
+    chromium = launch()
+    yield chromium
+    chromium.close()
+
+
+@pytest.fixture(scope="module")
+def built(site, browser):
+    """The built transcript's report, opened and with its media loaded."""
+    browser.open(site / "out" / "built.html")
+    _wait_metadata(browser)
+    return browser
+
+
+def _wait_metadata(browser, timeout: float = 15) -> None:
+    """Until the player knows its recording (or has given up on it)."""
+    deadline = time.monotonic() + timeout
+    state = "var p = document.getElementById('player'); return p.readyState > 0 || !!p.error"
+    while time.monotonic() < deadline and not browser.js(state):
+        time.sleep(0.05)
+
+
+def test_rows_speakers_and_labels_match_the_transcript(built, site):
+    transcript = built_transcript(site / "media dir" / "réunion #1.mp4")
+    rows = built.js(
+        "return Array.from(document.querySelectorAll('#rows li.utt')).map(r => ["
+        "r.dataset.speaker, r.dataset.emotion, "
+        "(r.querySelector('.head .chip') || {}).textContent || null])"
+    )
+    assert len(rows) == len(transcript.utterances)
+    for (speaker, label, chip), u in zip(rows, transcript.utterances, strict=True):
+        assert speaker == u.speaker
+        if u.emotion is None:
+            assert label == "" and chip is None
+        else:
+            assert label == u.emotion.label
+            assert chip.split() == [u.emotion.label, f"{u.emotion.confidence:.2f}"]
+    lanes = built.js(
+        "return Array.from(document.querySelectorAll('.lane-name')).map(e => e.textContent)"
+    )
+    assert lanes[:3] == ["Alice", HOSTILE_NAME, "SPEAKER_3"]
+    blocks = built.js("return document.querySelectorAll('.track rect[data-i]').length")
+    assert blocks == len(transcript.utterances)
+    # The summary's per-speaker chart, and every model named.
+    assert built.js("return document.querySelectorAll('.speakers tr').length") == 3
+    models = built.js("return document.querySelector('.models').textContent")
+    assert "<voice> & model" in models and "text-model" in models
+
+
+def test_hostile_and_non_latin_text_renders_as_text(built):
+    texts = built.js(
+        "return Array.from(document.querySelectorAll('#rows .text')).map(e => e.textContent)"
+    )
+    assert texts[1] == SCRIPT_TEXT  # no words: the text itself
+    assert texts[2] == QUOTES_TEXT  # from its words, one span each
+    assert texts[3] == ARABIC_TEXT
+    assert texts[4] == CHINESE_TEXT
+    assert built.js("return window.__injected === undefined")
+    assert (
+        built.js("return document.querySelectorAll('#rows script, #rows .text b, img').length") == 0
+    )
+    speaker = built.js("return document.querySelectorAll('#rows .speaker')[1].textContent")
+    assert speaker == HOSTILE_NAME
+    # Right-to-left text is laid out right to left.
+    assert (
+        built.js("return getComputedStyle(document.querySelectorAll('#rows .text')[3]).direction")
+        == "rtl"
+    )
+
+
+def test_the_player_finds_the_recording_by_a_relative_url(built, site):
+    media = site / "media dir" / "réunion #1.mp4"
+    expected = quote(os.path.relpath(media, site / "out"))
+    assert expected == "../media%20dir/r%C3%A9union%20%231.mp4"
+    assert built.js("return document.getElementById('player').getAttribute('src')") == expected
+    state = built.js(
+        "var p = document.getElementById('player');"
+        "return [p.tagName, p.readyState, p.duration, p.error && p.error.code]"
+    )
+    assert state[0] == "VIDEO" and state[1] >= 1 and state[3] is None
+    assert state[2] == pytest.approx(12.0, abs=0.2)
+    assert built.js("return document.getElementById('media-missing').hidden")
+
+
+def test_clicking_an_utterance_a_word_or_a_block_seeks_the_player(built):
+    def player_time() -> float:
+        return built.js("return document.getElementById('player').currentTime")
+
+    built.driver.find_elements("css selector", "#rows li.utt")[5].click()
+    assert player_time() == pytest.approx(5.0, abs=0.05)
+    built.js("document.getElementById('player').pause()")
+    current = built.js(
+        "return Array.from(document.querySelectorAll('#rows li.current')).map(r => r.dataset.i)"
+    )
+    assert current == ["5"]
+    word = built.driver.find_elements("css selector", "#rows li.utt")[8].find_elements(
+        "css selector", ".w"
+    )[2]
+    word.click()
+    built.js("document.getElementById('player').pause()")
+    assert player_time() == pytest.approx(float(word.get_attribute("data-t")), abs=0.05)
+    assert player_time() > 8.0
+    built.driver.find_element("css selector", '.track rect[data-i="10"]').click()
+    built.js("document.getElementById('player').pause()")
+    assert player_time() == pytest.approx(10.0, abs=0.05)
+    assert built.js("return document.querySelector('.track rect.current').dataset.i") == "10"
+
+
+def test_playing_highlights_the_utterance_being_played(built):
+    built.js("var p = document.getElementById('player'); p.currentTime = 3.3;")
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        current = built.js(
+            "var r = document.querySelector('#rows li.current');return r && r.dataset.i"
+        )
+        if current == "3":
+            break
+        time.sleep(0.05)
+    assert current == "3"
+
+
+def test_branch_verdicts_are_visible_and_low_confidence_is_muted(built):
+    # The expandable row lists each branch with its own label.
+    built.driver.find_elements("css selector", "#rows li.utt details summary")[1].click()
+    branches = built.js(
+        "return Array.from(document.querySelectorAll('#rows li.utt')[1]"
+        ".querySelectorAll('.branches th')).map(e => e.textContent)"
+    )
+    assert branches[:3] == ["voice", "face", "text"]
+    assert built.js(
+        "return document.querySelectorAll('#rows li.utt')[1].querySelector('details').open"
+    )
+    assert "face: disgust" in built.js(
+        "return document.querySelectorAll('#rows li.utt')[1].querySelector('.head .chip').title"
+    )
+    disagree = built.js(
+        "return Array.from(document.querySelectorAll('#rows li.utt'))"
+        ".map(r => 'disagree' in r.dataset)"
+    )
+    assert disagree[0] is False and disagree[1] is True
+    # 0.22 and 0.35 are muted, 0.71 is not, and they look different.
+    styles = built.js(
+        "return [0, 5, 9].map(i => { var c = document.querySelectorAll('#rows li.utt')[i]"
+        ".querySelector('.head .chip'); var s = getComputedStyle(c);"
+        "return [c.classList.contains('low'), s.backgroundColor, s.borderStyle]; })"
+    )
+    assert [s[0] for s in styles] == [False, True, True]
+    assert styles[0][1] != styles[1][1] and styles[1][2] == "dashed"
+
+
+def test_filters_by_speaker_emotion_and_text(built):
+    def visible() -> list[str]:
+        return built.js(
+            "return Array.from(document.querySelectorAll('#rows li.utt'))"
+            ".filter(r => !r.hidden).map(r => r.dataset.i)"
+        )
+
+    built.js(
+        "var s = document.getElementById('speaker'); s.value = 'SPEAKER_3';"
+        "s.dispatchEvent(new Event('change'))"
+    )
+    assert visible() == ["2", "5", "8", "11"]
+    built.js(
+        "var s = document.getElementById('emotion'); s.value = 'happy';"
+        "s.dispatchEvent(new Event('change'))"
+    )
+    assert visible() == ["11"]
+    built.js("document.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape'}))")
+    assert len(visible()) == 12
+    query = built.driver.find_element("css selector", "#q")
+    query.send_keys(CHINESE_TEXT[:4])
+    time.sleep(0.3)
+    assert visible() == ["4"]
+    assert "1 of 12" in built.js("return document.getElementById('count').textContent")
+    built.js("document.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape'}))")
+    built.js(
+        "var c = document.getElementById('confident'); c.checked = true;"
+        "c.dispatchEvent(new Event('change'))"
+    )
+    assert "5" not in visible() and "6" not in visible() and "0" in visible()
+    built.js("document.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape'}))")
+    assert len(visible()) == 12
+
+
+def test_keyboard_moves_between_utterances_and_plays_from_one(built):
+    from selenium.webdriver.common.keys import Keys
+
+    rows = built.driver.find_elements("css selector", "#rows li.utt")
+    built.js("arguments[0].focus()", rows[0])
+    body = built.driver.switch_to.active_element
+    body.send_keys(Keys.ARROW_DOWN)
+    built.driver.switch_to.active_element.send_keys("j")
+    assert built.js("return document.activeElement.dataset.i") == "2"
+    assert built.js(
+        "return Array.from(document.querySelectorAll('#rows li.utt'))"
+        ".filter(r => r.tabIndex === 0).map(r => r.dataset.i)"
+    ) == ["2"]
+    built.driver.switch_to.active_element.send_keys(Keys.ENTER)
+    built.js("document.getElementById('player').pause()")
+    assert built.js("return document.getElementById('player').currentTime") == pytest.approx(
+        2.0, abs=0.05
+    )
+
+
+def test_no_request_leaves_the_page(site, browser):
+    browser.open(site / "out" / "built.html")
+    _wait_metadata(browser)
+    requests = browser.requests()
+    assert browser.remote_requests() == []
+    # It did render, and the one thing it fetched was the recording, from disk.
+    assert browser.js("return document.querySelectorAll('#rows li.utt').length") == 12
+    assert any(url.startswith("file:") and url.endswith(".mp4") for url in requests)
+    assert browser.console_errors() == []
+
+
+def test_the_request_check_catches_a_page_that_reaches_out(tmp_path, browser):
+    page = tmp_path / "cdn.html"
+    page.write_text(
+        '<link rel="stylesheet" href="https://cdn.example.com/x.css">'
+        '<img src="http://203.0.113.7/pixel.png"><p>hello</p>'
+    )
+    browser.open(page)
+    remote = browser.remote_requests()
+    assert "https://cdn.example.com/x.css" in remote
+    assert "http://203.0.113.7/pixel.png" in remote
+
+
+def test_screenshot_is_not_blank(site, browser):
+    import cv2
+    import numpy as np
+
+    browser.open(site / "out" / "built.html")
+    _wait_metadata(browser)
+    png = browser.driver.get_screenshot_as_png()
+    image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
+    assert image.shape[:2] == (800, 1280)
+    assert image.std() > 20
+    colours = np.unique(image.reshape(-1, 3)[::7], axis=0)
+    assert len(colours) > 50
+    # The emotion colours are on screen: Okabe-Ito's vermillion (angry) at least.
+    vermillion = np.array([0x00, 0x5E, 0xD5])  # BGR
+    assert (np.abs(image.astype(int) - vermillion).sum(axis=2) < 12).sum() > 50
+
+
+def test_embedded_media_plays_without_the_file(site, browser, tmp_path, monkeypatch):
+    transcript = built_transcript(site / "media dir" / "réunion #1.mp4")
+    page = tmp_path / "embedded.html"
+    page.write_text(render_report(transcript, page, embed_media=True), encoding="utf-8")
+    browser.open(page)
+    _wait_metadata(browser)
+    src = browser.js("return document.getElementById('player').getAttribute('src')")
+    assert src.startswith("data:video/mp4;base64,")
+    assert browser.js("return document.getElementById('player').readyState") >= 1
+    assert browser.remote_requests() == []
+    monkeypatch.setattr(report, "EMBED_LIMIT", 1000)
+    with pytest.raises(ValueError, match="over the"):
+        render_report(transcript, page, embed_media=True)
+    with pytest.raises(ValueError, match="no such file"):
+        render_report(transcript, page, embed_media=True, media=tmp_path / "absent.mp4")
+
+
+def test_a_bare_transcript_renders_one_lane_and_no_labels(tmp_path, browser):
+    """No speakers, no emotion, no sentiment, a missing recording: still a usable page."""
+    transcript = Transcript(
+        source=Source(path=str(tmp_path / "gone.wav"), duration=5.0, audio=True, video=False),
+        models={},
+        utterances=[Utterance(0, 0.0, 2.0, "hello there"), Utterance(1, 2.5, 4.0, "bye")],
+    )
+    page = tmp_path / "bare.html"
+    HtmlWriter().write(transcript, page)
+    browser.open(page)
+    assert browser.js("return document.getElementById('player').tagName") == "AUDIO"
+    assert browser.js(
+        "return Array.from(document.querySelectorAll('.lane-name'))"
+        ".map(e => e.textContent).filter(Boolean)"
+    ) == ["all"]
+    assert browser.js("return document.querySelectorAll('#rows li.utt').length") == 2
+    assert (
+        browser.js(
+            "return document.querySelectorAll('.chip:not(.note .chip), #emotion,"
+            " #speaker, .affect').length"
+        )
+        == 0
+    )
+    assert not browser.js("return document.getElementById('media-missing').hidden")
+    assert browser.remote_requests() == []
+
+
+def test_report_from_a_json_transcript(site, tmp_path, browser):
+    transcript = built_transcript(site / "media dir" / "réunion #1.mp4")
+    saved = tmp_path / "t.json"
+    JsonWriter().write(transcript, saved)
+    output = write_report(saved, tmp_path / "from-json.html")
+    browser.open(output)
+    count = browser.js("return document.querySelectorAll('#rows li.utt').length")
+    assert count == len(json.loads(saved.read_text())["utterances"])
+
+
+def test_a_two_hour_meeting_with_2000_utterances_renders(tmp_path, browser):
+    page = tmp_path / "long.html"
+    page.write_text(
+        render_report(generated_transcript(2000, tmp_path / "long.wav"), page), encoding="utf-8"
+    )
+    browser.open(page)
+    assert browser.js("return document.querySelectorAll('#rows li.utt').length") == 2000
+    assert browser.js("return document.querySelectorAll('.track rect[data-i]').length") == 2000
+    # The last utterance is reachable: seeking near the end highlights it.
+    browser.js("document.getElementById('rows').lastElementChild.click()")
+    assert (
+        browser.js("var r = document.querySelector('#rows li.current');return r && r.dataset.i")
+        == "1999"
+    )
+
+
+@pytest.mark.slow
+def test_report_of_the_sample_meeting_from_the_real_pipeline(samples, annotator, tmp_path, browser):
+    transcript = annotator.annotate(samples / "meeting.mp4").transcript
+    page = tmp_path / "meeting.html"
+    HtmlWriter().write(transcript, page)
+    browser.open(page)
+    _wait_metadata(browser)
+    assert browser.js("return document.querySelectorAll('#rows li.utt').length") == len(
+        transcript.utterances
+    )
+    assert browser.js("return document.getElementById('player').readyState") >= 1
+    labels = browser.js(
+        "return Array.from(document.querySelectorAll('#rows li.utt')).map(r => r.dataset.emotion)"
+    )
+    assert labels == [u.emotion.label if u.emotion else "" for u in transcript.utterances]
+    assert browser.remote_requests() == []
