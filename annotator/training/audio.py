@@ -15,19 +15,21 @@ from typing import Any
 
 import numpy as np
 
-from annotator.training import metrics
 from annotator.emotion.audio import (
     FeatureRecipe,
     LinearHead,
     SpeakerNormaliser,
     SpeechEmotionModel,
     clip_features,
-    softmax,
     trim_silence,
 )
-from annotator.emotion.encoder import WhisperEncoder
+from annotator.emotion.encoder import WhisperEncoder, bundled_encoder
 from annotator.emotion.labels import LABELS
-from annotator.emotion.speech_data import SpeechClip, load_audio, read_corpus
+from annotator.emotion.probability import softmax
+from annotator.training import metrics
+from annotator.training.calibration import fit_temperature
+from annotator.training.corpora import SpeechClip, load_audio, read_corpus
+from annotator.training.linear import fit_logistic_regression
 
 # EmoBox's RAVDESS protocol: six folds of four actors each.
 EMOBOX_FOLDS: tuple[tuple[int, ...], ...] = tuple(
@@ -119,7 +121,7 @@ def extract_features(
     The pooled vectors then feed every fold and both heads, so the encoder runs
     len(clips) * (1 + len(augmentations)) times in all.
     """
-    encoder = encoder or WhisperEncoder.from_model_dir()
+    encoder = encoder or bundled_encoder()
     rng = np.random.default_rng(seed)  # clips are sorted, so the draws are reproducible
     rows: list[np.ndarray] = []
     augmented_rows: list[list[np.ndarray]] = [[] for _ in augmentations]
@@ -202,46 +204,13 @@ def speaker_normaliser(features: np.ndarray) -> SpeakerNormaliser:
 def fit_linear_head(
     features: np.ndarray, labels: np.ndarray, c: float = DEFAULT_C, seed: int = 0
 ) -> LinearHead:
-    """Standardise + multinomial logistic regression (lbfgs: deterministic for a given input)."""
-    from sklearn.linear_model import LogisticRegression
-
+    """Standardise + multinomial logistic regression over all eight labels."""
     features = np.asarray(features, dtype=np.float64)
     mean = features.mean(axis=0)
     scale = features.std(axis=0)
     scale[scale < 1e-8] = 1.0
-    classifier = LogisticRegression(C=c, max_iter=3000, random_state=seed)
-    classifier.fit((features - mean) / scale, labels)
-    # Expand to all eight classes even when a small corpus lacks some: an absent class gets a
-    # very negative bias, so its probability is ~0 but the output still has LABELS' shape.
-    coef = np.zeros((len(LABELS), features.shape[1]))
-    intercept = np.full(len(LABELS), -30.0)
-    classes = classifier.classes_.astype(int)
-    if len(classes) == 2:  # sklearn stores one row for a binary problem
-        coef[classes[1]], intercept[classes[1]] = classifier.coef_[0], classifier.intercept_[0]
-        coef[classes[0]], intercept[classes[0]] = 0.0, 0.0
-    else:
-        coef[classes], intercept[classes] = classifier.coef_, classifier.intercept_
+    coef, intercept = fit_logistic_regression((features - mean) / scale, labels, c=c, seed=seed)
     return LinearHead(mean, scale, coef, intercept)
-
-
-def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
-    """Temperature minimising the negative log-likelihood (golden-section on log T)."""
-    logits = np.asarray(logits, dtype=np.float64)
-    labels = np.asarray(labels)
-
-    def nll(log_t: float) -> float:
-        probabilities = softmax(logits / np.exp(log_t))
-        return float(-np.mean(np.log(probabilities[np.arange(len(labels)), labels] + 1e-12)))
-
-    low, high = np.log(0.05), np.log(20.0)
-    ratio = (np.sqrt(5) - 1) / 2
-    for _ in range(60):
-        a, b = high - ratio * (high - low), low + ratio * (high - low)
-        if nll(a) < nll(b):
-            high = b
-        else:
-            low = a
-    return float(np.exp((low + high) / 2))
 
 
 def _prepare(features: FeatureSet, speaker_norm: bool) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -310,7 +279,7 @@ def train_speech_model(
     """
     started = time.perf_counter()
     np.random.seed(seed)
-    encoder = encoder or WhisperEncoder.from_model_dir()
+    encoder = encoder or bundled_encoder()
     precomputed = features is not None
     if features is None:
         clips = read_corpus(data)
@@ -389,7 +358,7 @@ def evaluate_speech_model(
     for fold in fold_list:
         others = np.setdiff1d(np.arange(len(labels)), fold.test)
         temperature = fit_temperature(logits[others], labels[others])
-        probabilities[fold.test] = softmax(logits[fold.test] / temperature)
+        probabilities[fold.test] = softmax(logits[fold.test], temperature)
         matrix = metrics.confusion_matrix(labels[fold.test], predicted[fold.test], len(LABELS))
         per_fold.append(
             {

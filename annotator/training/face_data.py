@@ -12,11 +12,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from annotator.emotion.labels import FER2013_CLASSES, FER2013_TO_LABEL, LABELS
+from annotator.emotion.face import FACE_SIDE
+from annotator.emotion.labels import FACE_LABELS, FER2013_CLASSES, FER2013_TO_LABEL
 
 # The face model's own classes, in project order without "calm".
-FACE_LABELS: tuple[str, ...] = tuple(label for label in LABELS if label != "calm")
-FACE_SIDE = 48  # FER2013's image side; the network's input side at inference
 FER2013_USAGES: tuple[str, ...] = ("Training", "PublicTest", "PrivateTest")
 IMAGE_SUFFIXES: frozenset[str] = frozenset({".png", ".jpg", ".jpeg", ".bmp"})
 

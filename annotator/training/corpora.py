@@ -1,19 +1,21 @@
-"""Corpus readers for speech-emotion training: RAVDESS's file-name layout and a plain CSV.
+"""Corpus readers: RAVDESS's and CREMA-D's file-name layouts and a plain CSV of labelled clips.
 
-Both return `SpeechClip` records (path, label, speaker); audio is decoded only when a clip is used.
+Every reader returns `SpeechClip` records (path, label, speaker); audio is decoded only when a
+clip is used, by the same decoder the pipeline uses (`load_audio`).
 """
 
 from __future__ import annotations
 
 import csv
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from annotator.emotion.labels import LABEL_INDEX, RAVDESS_CODES
-
-AUDIO_SUFFIXES = (".flac", ".wav", ".mp4", ".mp3", ".m4a", ".ogg")
+from annotator.emotion.labels import CREMA_D_CODES, LABEL_INDEX, RAVDESS_CODES
+from annotator.media import MEDIA_EXTENSIONS, decode_audio, probe
 
 # RAVDESS modality codes: 01 audio-video, 02 video-only (no sound), 03 audio-only.
 _MODALITY_WITH_AUDIO = {"01", "03"}
@@ -73,7 +75,7 @@ def read_ravdess(root: str | Path) -> list[SpeechClip]:
     root = Path(root)
     chosen: dict[tuple[str, ...], tuple[Path, RavdessName]] = {}
     for path in sorted(root.rglob("*")):
-        if path.suffix.lower() not in AUDIO_SUFFIXES or not path.is_file():
+        if path.suffix.lower() not in MEDIA_EXTENSIONS or not path.is_file():
             continue
         name = parse_ravdess_name(path)
         if name is None or name.modality not in _MODALITY_WITH_AUDIO:
@@ -119,7 +121,33 @@ def read_corpus(data: str | Path) -> list[SpeechClip]:
 
 
 def load_audio(path: str | Path) -> np.ndarray:
-    """Decode any audio/video file to 16 kHz mono float32 (PyAV, via faster-whisper)."""
-    from faster_whisper.audio import decode_audio
+    """Any audio/video file as 16 kHz mono float32, decoded exactly as the pipeline decodes a
+    recording (ffmpeg, `annotator.media`), so a model sees the same samples in training and
+    in use."""
+    return decode_audio(probe(Path(path))).samples
 
-    return np.asarray(decode_audio(str(path), sampling_rate=16_000), dtype=np.float32)
+
+_CREMA_D = re.compile(r"^(\d{4})_[A-Z]{3}_(ANG|DIS|FEA|HAP|NEU|SAD)_")
+
+
+def label_from_name(path: Path) -> SpeechClip | None:
+    """A labelled clip from a RAVDESS (`MM-VV-EE-II-SS-RR-AA`: speech with sound) or CREMA-D
+    (`1001_DFA_ANG_XX`) file name; the speaker is prefixed with the corpus (`ravdess_01`)."""
+    name = parse_ravdess_name(path)
+    if name is not None:
+        if name.modality in _MODALITY_WITH_AUDIO and name.vocal_channel == _SPEECH:
+            return SpeechClip(path, name.label, f"ravdess_{name.actor}")
+        return None
+    if match := _CREMA_D.match(path.name):
+        return SpeechClip(path, CREMA_D_CODES[match.group(2)], f"cremad_{match.group(1)}")
+    return None
+
+
+def read_labelled_clips(folders: Sequence[Path]) -> list[SpeechClip]:
+    """Every RAVDESS- or CREMA-D-named recording below the folders, in path order."""
+    clips = []
+    for folder in folders:
+        for path in sorted(Path(folder).rglob("*")):
+            if path.suffix.lower() in MEDIA_EXTENSIONS and (clip := label_from_name(path)):
+                clips.append(clip)
+    return clips

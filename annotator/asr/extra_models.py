@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from annotator.asr import ModelLoadError
+from annotator.asr.errors import ModelLoadError
 from annotator.cache import cache_dir
 
 

@@ -1,4 +1,4 @@
-"""Whole labelled clips through both models: fusion evaluation and the seed's joint model.
+"""Whole labelled clips through both models: fusion evaluation and a learned joint fusion head.
 
 The 2022 project trained a video branch, an audio branch and a fusion head together on RAVDESS's
 audio-video files. Here the branches are the shipped speech and face models (frozen: there is no
@@ -10,64 +10,24 @@ head cannot be trained or measured credibly here).
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from annotator.emotion.fusion import AudioEvidence, FaceEvidence, fuse
+from annotator.emotion.labels import LABELS
+from annotator.emotion.learned_fusion import LearnedFusion, head_features
+from annotator.emotion.tagger import EmotionTagger
+from annotator.faces import FaceDetector
+from annotator.options import Options
 from annotator.training import metrics
-from annotator.emotion.fusion import (
-    AudioEvidence,
-    FaceEvidence,
-    FusionResult,
-    audio_reliability,
-    face_reliability,
-    fuse,
-)
-from annotator.emotion.labels import CREMA_D_CODES, LABELS
-from annotator.emotion.speech_data import parse_ravdess_name
-
-FORMAT = "annotator.learned-fusion/1"
-_CREMA_D = re.compile(r"^(\d{4})_[A-Z]{3}_(ANG|DIS|FEA|HAP|NEU|SAD)_")
-
-
-@dataclass(frozen=True)
-class LabelledClip:
-    path: Path
-    label: str
-    speaker: str
-
-
-def label_from_name(path: Path) -> LabelledClip | None:
-    """RAVDESS (`MM-VV-EE-II-SS-RR-AA`: speech with sound, audio-video or audio-only) or CREMA-D
-    (`1001_DFA_ANG_XX`) file names carry the label and the speaker."""
-    name = parse_ravdess_name(path)
-    if name is not None:
-        if name.modality in ("01", "03") and name.vocal_channel == "01":
-            return LabelledClip(path, name.label, f"ravdess_{name.actor}")
-        return None
-    if match := _CREMA_D.match(path.name):
-        return LabelledClip(path, CREMA_D_CODES[match.group(2)], f"cremad_{match.group(1)}")
-    return None
-
-
-def read_labelled_clips(folders: Sequence[Path]) -> list[LabelledClip]:
-    """Every labelled recording below the folders, in path order."""
-    from annotator.media import MEDIA_EXTENSIONS
-
-    clips = []
-    for folder in folders:
-        for path in sorted(Path(folder).rglob("*")):
-            if path.suffix.lower() in MEDIA_EXTENSIONS and (clip := label_from_name(path)):
-                clips.append(clip)
-    return clips
+from annotator.training.corpora import SpeechClip
+from annotator.training.linear import fit_logistic_regression
 
 
 def clip_evidence(
-    paths: Sequence[Path], tagger, detector, face_fps: float = 2.0, frame_width: int = 640
+    paths: Sequence[Path], tagger: EmotionTagger, detector: FaceDetector, options: Options
 ) -> list[tuple[AudioEvidence, FaceEvidence | None]]:
     """Each whole clip as one utterance, through exactly the pipeline's stages (no ASR)."""
     from annotator import media
@@ -78,80 +38,19 @@ def clip_evidence(
         info = media.probe(path)
         audio = media.decode_audio(info).samples
         duration = len(audio) / media.SAMPLE_RATE
-        faces = speaker_faces(info, [(0.0, duration)], detector, face_fps, frame_width)
+        faces = speaker_faces(
+            info, [(0.0, duration)], detector, options.face_fps, options.frame_width
+        )
         evidence.extend(tagger.evidence([audio], faces))
     return evidence
 
 
-def head_features(audio: AudioEvidence, face: FaceEvidence | None) -> np.ndarray:
-    """What the learned head sees: both sides' log-scores, their reliabilities, and whether a
-    face was there at all (a missing face is zeros plus that flag, never invented scores)."""
-    log_audio = np.log(np.clip(audio.probabilities, 1e-4, 1.0))
-    if face is None:
-        log_face, present, face_weight = np.zeros(len(LABELS)), 0.0, 0.0
-    else:
-        log_face = np.log(np.clip(face.probabilities, 1e-4, 1.0))
-        present, face_weight = 1.0, face_reliability(face)
-    extra = [present, face_weight, audio_reliability(audio)]
-    return np.concatenate([log_audio, log_face, extra])
-
-
-@dataclass
-class LearnedFusion:
-    """A multinomial logistic-regression head over `head_features`."""
-
-    coef: np.ndarray  # (8, F); rows of classes absent from training are zero
-    intercept: np.ndarray  # (8,); absent classes get -inf, i.e. probability 0
-    metadata: dict
-
-    @property
-    def name(self) -> str:
-        return f"learned fusion head ({self.metadata.get('data', 'user data')})"
-
-    def fuse(self, audio: AudioEvidence, face: FaceEvidence | None) -> FusionResult:
-        logits = self.coef @ head_features(audio, face) + self.intercept
-        logits = logits - logits.max()
-        probabilities = np.exp(logits)
-        return FusionResult(probabilities / probabilities.sum(), {"learned": 1.0})
-
-    def save(self, path: Path) -> None:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("wb") as handle:
-            np.savez(
-                handle,
-                coef=self.coef,
-                intercept=self.intercept,
-                metadata=np.array(json.dumps({**self.metadata, "format": FORMAT})),
-            )
-
-    @classmethod
-    def load(cls, path: Path) -> LearnedFusion:
-        with np.load(path, allow_pickle=False) as arrays:
-            metadata = json.loads(str(arrays["metadata"]))
-            if metadata.get("format") != FORMAT:
-                raise ValueError(f"{path}: not a learned-fusion weights file ({FORMAT})")
-            return cls(arrays["coef"], arrays["intercept"], metadata)
-
-
 def _fit(features: np.ndarray, labels: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    from sklearn.linear_model import LogisticRegression
-
-    model = LogisticRegression(C=1.0, max_iter=2000, random_state=seed)
-    model.fit(features, labels)
-    coef = np.zeros((len(LABELS), features.shape[1]))
-    intercept = np.full(len(LABELS), -np.inf)
-    classes = model.classes_
-    if len(classes) == 2:  # sklearn stores one row for two classes: logit of the second
-        coef[classes[1]], intercept[classes[1]] = model.coef_[0], model.intercept_[0]
-        coef[classes[0]], intercept[classes[0]] = 0.0, 0.0
-    else:
-        coef[classes], intercept[classes] = model.coef_, model.intercept_
-    return coef, intercept
+    return fit_logistic_regression(features, labels, c=1.0, seed=seed, max_iter=2000)
 
 
 def train_learned_fusion(
-    clips: Sequence[LabelledClip],
+    clips: Sequence[SpeechClip],
     evidence: Sequence[tuple[AudioEvidence, FaceEvidence | None]],
     out: Path,
     seed: int = 0,
@@ -187,7 +86,7 @@ def train_learned_fusion(
 
 
 def evaluate_fusion(
-    clips: Sequence[LabelledClip],
+    clips: Sequence[SpeechClip],
     evidence: Sequence[tuple[AudioEvidence, FaceEvidence | None]],
     fusion=fuse,
 ) -> dict:

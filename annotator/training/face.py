@@ -16,11 +16,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from annotator.training import metrics
-from annotator.emotion.face import FaceEmotionModel, FaceModelMeta, softmax
-from annotator.emotion.face_data import FACE_LABELS, FACE_SIDE, FaceData, load_face_data
+from annotator.emotion.face import FACE_SIDE, FaceEmotionModel, FaceModelMeta
 from annotator.emotion.face_net import FaceNet, FaceNetConfig
-from annotator.emotion.labels import LABELS
+from annotator.emotion.labels import FACE_LABELS, LABELS
+from annotator.emotion.probability import softmax
+from annotator.training import metrics
+from annotator.training.calibration import fit_temperature
+from annotator.training.face_data import FaceData, load_face_data
 
 FER2013_NOTE = (
     "Trained on FER2013 (Goodfellow et al., 'Challenges in Representation Learning: A report on "
@@ -100,14 +102,6 @@ def _lr_factor(step: int, total: int, warmup: int) -> float:
         return (step + 1) / warmup
     progress = (step - warmup) / max(1, total - warmup)
     return 0.5 * (1 + math.cos(math.pi * progress))
-
-
-def fit_temperature(logits: np.ndarray, truth: np.ndarray) -> float:
-    """The temperature minimising validation NLL: a fine grid search (deterministic, no solver)."""
-    grid = np.exp(np.linspace(np.log(0.25), np.log(5.0), 601))
-    rows = np.arange(len(truth))
-    nll = [-np.log(softmax(logits / t)[rows, truth] + 1e-12).mean() for t in grid]
-    return float(grid[int(np.argmin(nll))])
 
 
 def _faces(images: np.ndarray) -> np.ndarray:
@@ -234,7 +228,7 @@ def finalize(model: FaceEmotionModel, val: FaceData, out: Path, training: dict) 
     logits = model.logits(_faces(val.images))
     temperature = fit_temperature(logits, val.labels)
     ece_before = metrics.expected_calibration_error(softmax(logits), val.labels)
-    ece_after = metrics.expected_calibration_error(softmax(logits / temperature), val.labels)
+    ece_after = metrics.expected_calibration_error(softmax(logits, temperature), val.labels)
     val_acc = float((logits.argmax(1) == val.labels).mean())
     model.meta.temperature = temperature
     model.meta.training = {
