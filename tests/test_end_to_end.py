@@ -106,7 +106,7 @@ def test_meeting_json_renders_to_every_other_format(meeting):
 
 @pytest.fixture(scope="module")
 def call_excerpt(samples, tmp_path_factory):
-    """14 s of the call (two speakers, two or more utterances), so each format's CLI run stays short."""
+    """14 s of the call (two speakers), so each format's CLI run stays short."""
     path = tmp_path_factory.mktemp("excerpt") / "call_excerpt.wav"
     ffmpeg("-ss", "6", "-t", "14", "-i", str(samples / "call.flac"), str(path))
     return path
