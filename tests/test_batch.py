@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-import shutil
 
 import pytest
+from helpers import meeting_turn
 
 from annotator.batch import discover, plan_jobs
 from annotator.cli import EXIT_FAILED, EXIT_OK, main
@@ -39,13 +39,12 @@ def test_outputs_mirror_folders_and_same_stem_inputs_do_not_collide(tmp_path):
     ]
 
 
-def test_batch_with_broken_file_then_resume_then_force(shared, tmp_path, capsys):
-    grid = shared / "media" / "grid"
+def test_batch_with_broken_file_then_resume_then_force(tmp_path, capsys):
     recordings = tmp_path / "in"
     (recordings / "day1").mkdir(parents=True)
-    shutil.copy(grid / "bbaf2n.mpg", recordings / "day1" / "a.mpg")
+    meeting_turn("bin_blue", tmp_path, ".mpg").rename(recordings / "day1" / "a.mpg")
     (recordings / "day1" / "b_broken.mp4").write_bytes(b"\x00" * 1000)
-    shutil.copy(grid / "lbax4n.mpg", recordings / "c.mpg")
+    meeting_turn("lay_blue", tmp_path, ".mpg").rename(recordings / "c.mpg")
     out = tmp_path / "out"
 
     code, text = run_cli(capsys, recordings, "-o", out)

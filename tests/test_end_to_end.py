@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import srt
 import webvtt
-from helpers import ffmpeg, word_error_rate
+from helpers import ffmpeg, meeting_turn, word_error_rate
 
 from annotator.cli import main
 from annotator.export import writer_for
@@ -126,8 +126,8 @@ def test_cli_writes_each_format(call_excerpt, tmp_path, suffix):
         assert text.startswith("WEBVTT") and len(webvtt.read(str(output)).captions) >= 2
 
 
-def test_save_clips_writes_audio_and_face_crops(shared, tmp_path):
-    clip = shared / "media" / "crema-d" / "1001_DFA_HAP_XX.flv"
+def test_save_clips_writes_audio_and_face_crops(tmp_path):
+    clip = meeting_turn("jacket_happy", tmp_path)
     annotate_to(tmp_path, clip, "json", "--save-clips", str(tmp_path / "clips"))
     written = sorted(p.name for p in (tmp_path / "clips" / clip.stem).iterdir())
     assert "utt_0000.wav" in written

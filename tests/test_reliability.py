@@ -1,13 +1,13 @@
 """Reliability: interruptions, concurrent runs, no network, determinism, odd inputs, fuzzed writers.
 
-Each test builds its own input from real clips (GRID, via ../shared) or ffmpeg's generators.
+Each test builds its own input from real speech (turns of the sample meeting) or ffmpeg's
+generators.
 """
 
 from __future__ import annotations
 
 import io
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 import srt
 import webvtt
-from helpers import REPO, ffmpeg
+from helpers import REPO, ffmpeg, meeting_turn
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -26,7 +26,7 @@ from annotator.cli import EXIT_INTERRUPTED, EXIT_OK, main
 from annotator.export import _cue_text, writer_for
 from annotator.transcript import Source, Transcript, Utterance
 
-CLIPS = ["bbaf2n.mpg", "brbk7n.mpg", "lbax4n.mpg", "lbbc2a.mpg", "lrwp9a.mpg"]
+CLIPS = ["bin_blue", "bin_red", "lay_blue", "lay_blue_c", "lay_red"]
 
 
 def cli(*args, **kwargs) -> subprocess.Popen:
@@ -38,11 +38,11 @@ def cli(*args, **kwargs) -> subprocess.Popen:
 
 
 @pytest.fixture
-def grid_folder(shared, tmp_path):
+def grid_folder(tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()
     for name in CLIPS:
-        os.symlink(shared / "media" / "grid" / name, folder / name)
+        meeting_turn(name, folder, ".mpg")
     return folder
 
 
@@ -91,13 +91,13 @@ def test_two_runs_at_once_share_the_work_without_clobbering(grid_folder, tmp_pat
     assert not list(out.glob(".*.lock"))
 
 
-def test_runs_with_the_network_blocked_and_is_deterministic(shared, tmp_path, monkeypatch):
+def test_runs_with_the_network_blocked_and_is_deterministic(tmp_path, monkeypatch):
     def refuse(*args, **kwargs):
         raise OSError("network blocked by test")
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
-    clip = shared / "media" / "crema-d" / "1001_DFA_ANG_XX.flv"
+    clip = meeting_turn("jacket_angry", tmp_path)
     first, second = tmp_path / "a.json", tmp_path / "b.json"
     for output in (first, second):
         with pytest.raises(SystemExit) as exit_info:
@@ -127,10 +127,10 @@ def make_odd_inputs(source, folder):
     return list(specs) + ["late speech.wav"]
 
 
-def test_odd_codecs_containers_and_names(shared, tmp_path, capsys):
+def test_odd_codecs_containers_and_names(tmp_path, capsys):
     folder = tmp_path / "odd"
     folder.mkdir()
-    names = make_odd_inputs(shared / "media" / "grid" / "bbaf2n.mpg", folder)
+    names = make_odd_inputs(meeting_turn("bin_blue", tmp_path), folder)
     out = tmp_path / "out"
     with pytest.raises(SystemExit) as exit_info:
         main([str(folder), "-o", str(out), "-q"])
@@ -147,9 +147,9 @@ def test_odd_codecs_containers_and_names(shared, tmp_path, capsys):
     assert late[0]["start"] >= 19.5
 
 
-def test_a_fifth_of_a_second_is_handled_cleanly(shared, tmp_path, capsys):
+def test_a_fifth_of_a_second_is_handled_cleanly(tmp_path, capsys):
     clip = tmp_path / "blip.wav"
-    source = shared / "media" / "grid" / "bbaf2n.mpg"
+    source = meeting_turn("bin_blue", tmp_path)
     ffmpeg("-ss", "0.8", "-t", "0.2", "-i", str(source), "-vn", str(clip))
     with pytest.raises(SystemExit) as exit_info:
         main([str(clip), "-o", str(tmp_path / "blip.json"), "-q"])
