@@ -12,6 +12,7 @@ import base64
 import json
 import mimetypes
 import os
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -111,6 +112,14 @@ def media_src(media: Path, output: Path, embed: bool = False, video: bool = Fals
     return quote(relative.replace(os.sep, "/"))
 
 
+def _shown_path(media: Path, output: Path) -> str:
+    """The recording's path as a reader would type it, relative to the report when possible."""
+    try:
+        return os.path.relpath(os.path.abspath(media), os.path.abspath(output.parent))
+    except ValueError:
+        return str(media)
+
+
 def format_time(seconds: float | None) -> str:
     """m:ss, or h:mm:ss from an hour on."""
     total = max(0, int(seconds or 0))
@@ -183,6 +192,11 @@ def _lanes(transcript: Transcript, duration: float) -> list[_Lane]:
     return list(lanes.values())
 
 
+def _slug(label: str) -> str:
+    """A CSS class name for a label (a retrained model may bring labels of its own)."""
+    return label if re.fullmatch(r"[a-z][a-z0-9_-]*", label) else "other"
+
+
 def _colour(label: str) -> str:
     return EMOTION_COLOURS.get(label, FALLBACK_COLOUR)
 
@@ -236,20 +250,37 @@ def _branches(utterance: Utterance) -> list[dict[str, Any]]:
 
 def _block_title(u: Utterance) -> str:
     text = " ".join(u.text.split())
-    text = text if len(text) <= 90 else text[:89] + "…"
+    text = text if len(text) <= 60 else text[:59] + "…"
     label = f"{u.emotion.label} {u.emotion.confidence:.2f}" if u.emotion else "no emotion"
     speaker = f"{u.speaker} · " if u.speaker else ""
     return f"{format_time(u.start)} · {speaker}{label}: {text}"
 
 
+def _more(u: Utterance, branches: list[dict[str, Any]]) -> str:
+    """The expanded row's line: fusion weights, face frames, sentiment."""
+    parts = []
+    weights = [f"{b['name']} {b['weight']:.2f}" for b in branches if b["weight"] is not None]
+    if weights:
+        parts.append("weights " + ", ".join(weights))
+    frames = next((b["frames"] for b in branches if b["frames"]), None)
+    if frames:
+        parts.append(f"{frames} face frame{'' if frames == 1 else 's'}")
+    sentiment = u.sentiment or {}
+    affect = [
+        f"{name} {float(sentiment[name]):+.2f}"
+        for name in ("valence", "arousal")
+        if sentiment.get(name) is not None
+    ]
+    if sentiment.get("label") or affect:
+        label = sentiment.get("label") or "sentiment"
+        parts.append(f"{label} ({', '.join(affect)})" if affect else str(label))
+    return " · ".join(parts)
+
+
 def _utterance_view(u: Utterance, diarized: bool, names: dict[str, str]) -> dict[str, Any]:
     branches = _branches(u)
     labels = {b["chip"]["label"] for b in branches}
-    sentiment = u.sentiment or {}
     key = _lane_key(u, diarized)
-    hover = ", ".join(
-        f"{b['name']}: {b['chip']['label']} {b['chip']['confidence']:.2f}" for b in branches
-    )
     return {
         "id": u.id,
         "start": u.start,
@@ -261,10 +292,10 @@ def _utterance_view(u: Utterance, diarized: bool, names: dict[str, str]) -> dict
         "chip": _chip(u.emotion),
         "branches": branches,
         "disagree": len(labels) > 1,
-        "hover": hover,
-        "valence": sentiment.get("valence"),
-        "arousal": sentiment.get("arousal"),
-        "sentiment": sentiment.get("label"),
+        "hover": ", ".join(
+            f"{b['name']}: {b['chip']['label']} {b['chip']['confidence']:.2f}" for b in branches
+        ),
+        "more": _more(u, branches),
     }
 
 
@@ -303,6 +334,7 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["time"] = format_time
+    env.filters["slug"] = _slug
     env.filters["colour"] = _colour
     env.filters["ink"] = lambda label: _text_colour(_colour(label))
     return env
@@ -343,13 +375,22 @@ def render_report(
     overall = (transcript.summary or {}).get("emotion_share") or {}
     max_time = max((lane.speaking_time for lane in lanes), default=0.0) or 1.0
     has_affect = any((u.sentiment or {}).get("valence") is not None for u in transcript.utterances)
+    count = len(utterances)
+    meta = [format_time(duration), f"{count} utterance{'' if count == 1 else 's'}"]
+    if diarized:
+        meta.append(f"{len(lanes)} speaker{'' if len(lanes) == 1 else 's'}")
+    if source.video:
+        meta.append(f"video {source.width}×{source.height}" if source.width else "video")
+    else:
+        meta.append("audio")
+    if transcript.language:
+        meta.append(transcript.language)
     page = _environment().get_template("report.html.j2")
     return page.render(
         title=Path(source.path).name or "recording",
-        source=source,
+        meta=meta,
         duration=duration,
         models=transcript.models or {},
-        language=transcript.language,
         utterances=utterances,
         lanes=lanes,
         diarized=diarized,
@@ -361,7 +402,7 @@ def render_report(
         affect=_affect_lines(transcript, duration),
         ticks=[(round(1000 * t / duration, 3), format_time(t)) for t in _ticks(duration)],
         src=media_src(media, output, embed_media, source.video),
-        media_name=media.name,
+        media_shown=_shown_path(media, output),
         media_found=embed_media or media.is_file(),
         video=bool(source.video),
         low_confidence=LOW_CONFIDENCE,
@@ -404,10 +445,9 @@ def write_report(
     """
     transcript_json, output = Path(transcript_json), Path(output)
     transcript = Transcript.from_dict(json.loads(transcript_json.read_text(encoding="utf-8")))
-    if media is None:
-        recorded = Path(transcript.source.path)
-        beside = transcript_json.parent / recorded.name
-        if not recorded.is_absolute() and not recorded.exists() and beside.exists():
-            media = beside
+    recorded = Path(transcript.source.path)
+    if media is None and not recorded.is_absolute() and not recorded.exists():
+        candidates = (transcript_json.parent / recorded, transcript_json.parent / recorded.name)
+        media = next((c for c in candidates if c.exists()), None)
     atomic_write(output, render_report(transcript, output, embed_media, media))
     return output

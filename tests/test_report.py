@@ -330,7 +330,7 @@ def test_clicking_an_utterance_a_word_or_a_block_seeks_the_player(built):
     )
     assert current == ["5"]
     word = built.driver.find_elements("css selector", "#rows li.utt")[8].find_elements(
-        "css selector", ".w"
+        "css selector", "[data-t]"
     )[2]
     word.click()
     built.js("document.getElementById('player').pause()")
@@ -356,16 +356,22 @@ def test_playing_highlights_the_utterance_being_played(built):
 
 
 def test_branch_verdicts_are_visible_and_low_confidence_is_muted(built):
-    # The expandable row lists each branch with its own label.
-    built.driver.find_elements("css selector", "#rows li.utt details summary")[1].click()
+    # Each row lists each branch with its own label; expanding it shows the fusion's weights.
     branches = built.js(
         "return Array.from(document.querySelectorAll('#rows li.utt')[1]"
-        ".querySelectorAll('.branches th')).map(e => e.textContent)"
+        ".querySelectorAll('summary .branch')).map(e => e.textContent)"
     )
-    assert branches[:3] == ["voice", "face", "text"]
+    assert branches == ["voice angry 0.70", "face disgust 0.60", "text angry 0.55"]
+    before = built.js("return document.getElementById('player').currentTime")
+    built.driver.find_elements("css selector", "#rows li.utt details summary")[1].click()
+    assert built.js("return document.getElementById('player').currentTime") == before
     assert built.js(
         "return document.querySelectorAll('#rows li.utt')[1].querySelector('details').open"
     )
+    more = built.driver.find_elements("css selector", "#rows li.utt .more")[1]
+    assert more.is_displayed()
+    assert "weights voice 0.40, face 0.35, text 0.25" in more.text
+    assert "8 face frames" in more.text
     assert "face: disgust" in built.js(
         "return document.querySelectorAll('#rows li.utt')[1].querySelector('.head .chip').title"
     )

@@ -99,7 +99,7 @@
     if (String(window.getSelection())) return;  // selecting text to copy it is not a seek either
     var row = e.target.closest("li.utt");
     if (!row) return;
-    var word = e.target.closest(".w");
+    var word = e.target.closest("[data-t]");
     var k = indexOf[row.dataset.i];
     focusRow(k);
     seek(word ? parseFloat(word.dataset.t) : starts[k], true);
@@ -134,7 +134,11 @@
     if (!match) return;
     var t = parseFloat(match[1]);
     seek(t, false);
-    if (current >= 0) focusRow(current);
+    if (current >= 0 && focused >= 0) {  // the keys start from there, without a focus ring
+      rows[focused].tabIndex = -1;
+      focused = current;
+      rows[current].tabIndex = 0;
+    }
   }
   window.addEventListener("hashchange", seekToHash);
   seekToHash();
