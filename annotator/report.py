@@ -175,7 +175,7 @@ def _lanes(transcript: Transcript, duration: float) -> list[_Lane]:
                 "colour": _colour(u.emotion.label) if u.emotion else FALLBACK_COLOUR,
                 "low": _is_low(u.emotion),
                 "none": u.emotion is None,
-                "title": _block_title(u),
+                "title": _block_title(u, lane.name if diarized else None),
             }
         )
     for lane in lanes.values():
@@ -248,11 +248,12 @@ def _branches(utterance: Utterance) -> list[dict[str, Any]]:
     return rows
 
 
-def _block_title(u: Utterance) -> str:
+def _block_title(u: Utterance, speaker_name: str | None) -> str:
+    """A timeline block's tooltip: when, who, the label and the start of the text."""
     text = " ".join(u.text.split())
     text = text if len(text) <= 60 else text[:59] + "…"
     label = f"{u.emotion.label} {u.emotion.confidence:.2f}" if u.emotion else "no emotion"
-    speaker = f"{u.speaker} · " if u.speaker else ""
+    speaker = f"{speaker_name} · " if speaker_name else ""
     return f"{format_time(u.start)} · {speaker}{label}: {text}"
 
 
@@ -307,7 +308,7 @@ def _affect_lines(transcript: Transcript, duration: float) -> dict[str, list[str
     lines: dict[str, list[str]] = {"valence": [], "arousal": []}
     for name in lines:
         current: list[str] = []
-        for u in transcript.utterances:
+        for u in sorted(transcript.utterances, key=lambda u: (u.start, u.end)):
             value = (u.sentiment or {}).get(name)
             if value is None:
                 if current:
@@ -368,7 +369,9 @@ def render_report(
     lanes = _lanes(transcript, duration)
     diarized = not (len(lanes) == 1 and lanes[0].key == "")
     names = {lane.key: lane.name for lane in lanes}
-    utterances = [_utterance_view(u, diarized, names) for u in transcript.utterances]
+    # In time order whatever the transcript's order: the page finds the playing row by bisection.
+    in_order = sorted(transcript.utterances, key=lambda u: (u.start, u.end))
+    utterances = [_utterance_view(u, diarized, names) for u in in_order]
     labels = list(transcript.labels) or list(EMOTION_COLOURS)
     used = {u.emotion.label for u in transcript.utterances if u.emotion}
     labels += sorted(used - set(labels))

@@ -10,6 +10,7 @@ on a CDN would both fail to render and be caught asking.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -63,6 +64,8 @@ class Browser:
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service
 
+        # Never let Selenium Manager look for a browser or driver online.
+        os.environ.setdefault("SE_OFFLINE", "true")
         self.profile = tempfile.mkdtemp(prefix="annotator-chromium-")
         options = webdriver.ChromeOptions()
         options.binary_location = chromium

@@ -200,6 +200,55 @@ def generated_transcript(count: int, media: Path, seed: int = 0) -> Transcript:
     )
 
 
+# Without a browser: the HTML itself.
+
+
+def test_media_is_linked_relative_to_the_report_and_url_quoted(tmp_path):
+    media = tmp_path / "calls" / "week 3" / "réunion #1.mp4"
+    assert report.media_src(media, tmp_path / "reports" / "r.html") == (
+        "../calls/week%203/r%C3%A9union%20%231.mp4"
+    )
+    assert report.media_src(media, media.parent / "r.html") == "r%C3%A9union%20%231.mp4"
+
+
+def test_embedded_media_has_its_mime_type(tmp_path):
+    for name, video, expected in [
+        ("a.flac", False, "audio/flac"),
+        ("a.wav", False, "audio/wav"),
+        ("a.m4a", False, "audio/mp4"),
+        ("a.webm", True, "video/webm"),
+        ("a.unknown", True, "video/mp4"),
+    ]:
+        path = tmp_path / name
+        path.write_bytes(b"\x00\x01\x02")
+        src = report.media_src(path, tmp_path / "r.html", embed=True, video=video)
+        assert src == f"data:{expected};base64,AAEC"
+
+
+def test_every_transcript_string_is_escaped(tmp_path):
+    html = render_report(built_transcript(tmp_path / "m.mp4"), tmp_path / "r.html")
+    for raw in (SCRIPT_TEXT, QUOTES_TEXT, HOSTILE_NAME, "<voice> & model", "<script>window"):
+        assert raw not in html
+    assert "&lt;script&gt;window.__injected = 1&lt;/script&gt;" in html
+    assert ARABIC_TEXT in html and CHINESE_TEXT in html
+    # Nothing on the page points at the network (the SVG namespace is never written out).
+    assert "http://" not in html and "https://" not in html and "//cdn" not in html
+
+
+def test_html_writer_is_an_output_format(tmp_path, monkeypatch):
+    from annotator.export import Writer
+
+    transcript = built_transcript(tmp_path / "media" / "m.mp4")
+    assert issubclass(HtmlWriter, Writer) and HtmlWriter.extension == "html"
+    HtmlWriter().write(transcript, tmp_path / "out.html")
+    assert 'src="media/m.mp4"' in (tmp_path / "out.html").read_text(encoding="utf-8")
+    monkeypatch.chdir(tmp_path / "..")
+    assert f'src="{tmp_path.name}/media/m.mp4"' in HtmlWriter().render(transcript)
+
+
+# In the browser.
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
     """A folder with a small real recording (an awkward name: space, accent, '#') and reports
@@ -343,16 +392,23 @@ def test_clicking_an_utterance_a_word_or_a_block_seeks_the_player(built):
 
 
 def test_playing_highlights_the_utterance_being_played(built):
-    built.js("var p = document.getElementById('player'); p.currentTime = 3.3;")
-    deadline = time.monotonic() + 5
+    """Played from inside utterance 2, the highlight moves on to utterance 3 by itself."""
+    current = "return (document.querySelector('#rows li.current') || {dataset: {}}).dataset.i"
+    built.js("var p = document.getElementById('player'); p.currentTime = 2.5;")
+    seen = []
+    deadline = time.monotonic() + 8
     while time.monotonic() < deadline:
-        current = built.js(
-            "var r = document.querySelector('#rows li.current');return r && r.dataset.i"
-        )
-        if current == "3":
+        seen.append(built.js(current))
+        if seen[-1] == "2":
             break
         time.sleep(0.05)
-    assert current == "3"
+    built.js("document.getElementById('player').play()")
+    while time.monotonic() < deadline and seen[-1] != "3":
+        time.sleep(0.05)
+        seen.append(built.js(current))
+    built.js("document.getElementById('player').pause()")
+    assert seen[-1] == "3" and "2" in seen
+    assert built.js("return document.querySelector('.track rect.current').dataset.i") == "3"
 
 
 def test_branch_verdicts_are_visible_and_low_confidence_is_muted(built):
@@ -437,6 +493,15 @@ def test_keyboard_moves_between_utterances_and_plays_from_one(built):
         "return Array.from(document.querySelectorAll('#rows li.utt'))"
         ".filter(r => r.tabIndex === 0).map(r => r.dataset.i)"
     ) == ["2"]
+    # Tab stops: one row and the controls, never the thousands of summaries.
+    assert built.js(
+        "return Array.from(document.querySelectorAll('#rows summary'))"
+        ".every(e => e.tabIndex === -1)"
+    )
+    built.driver.switch_to.active_element.send_keys(Keys.ARROW_RIGHT)
+    assert built.js("return document.activeElement.querySelector('details').open")
+    built.driver.switch_to.active_element.send_keys(Keys.ARROW_LEFT)
+    assert not built.js("return document.activeElement.querySelector('details').open")
     built.driver.switch_to.active_element.send_keys(Keys.ENTER)
     built.js("document.getElementById('player').pause()")
     assert built.js("return document.getElementById('player').currentTime") == pytest.approx(

@@ -230,6 +230,9 @@
     } else if (inList && key === "End") {
       e.preventDefault();
       focusRow(step(rows.length, -1));
+    } else if ((key === "ArrowRight" || key === "ArrowLeft") && inList && tag === "LI") {
+      var details = rows[focused].querySelector("details");
+      if (details) { e.preventDefault(); details.open = key === "ArrowRight"; }
     } else if (key === "Enter" && inList && tag === "LI") {
       e.preventDefault();
       seek(starts[focused], true);
