@@ -452,5 +452,7 @@ def write_report(
     if media is None and not recorded.is_absolute() and not recorded.exists():
         candidates = (transcript_json.parent / recorded, transcript_json.parent / recorded.name)
         media = next((c for c in candidates if c.exists()), None)
-    atomic_write(output, render_report(transcript, output, embed_media, media))
+    html = render_report(transcript, output, embed_media, media)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(output, html)
     return output

@@ -246,6 +246,24 @@ def test_html_writer_is_an_output_format(tmp_path, monkeypatch):
     assert f'src="{tmp_path.name}/media/m.mp4"' in HtmlWriter().render(transcript)
 
 
+def test_a_json_transcript_finds_its_recording_beside_it(tmp_path, monkeypatch):
+    """A relative source path that does not exist from here is looked up next to the JSON."""
+    folder = tmp_path / "meeting"
+    folder.mkdir()
+    (folder / "call.wav").write_bytes(b"RIFF")
+    transcript = Transcript(
+        source=Source(path="recordings/call.wav", duration=2.0, audio=True, video=False),
+        models={},
+        utterances=[Utterance(0, 0.0, 1.0, "hi")],
+    )
+    JsonWriter().write(transcript, folder / "call.json")
+    monkeypatch.chdir(tmp_path)
+    output = write_report(folder / "call.json", tmp_path / "reports" / "call.html")
+    html = output.read_text(encoding="utf-8")
+    assert 'src="../meeting/call.wav"' in html
+    assert 'id="media-missing" class="warning" hidden' in html
+
+
 # In the browser.
 
 
@@ -385,6 +403,7 @@ def test_clicking_an_utterance_a_word_or_a_block_seeks_the_player(built):
     built.js("document.getElementById('player').pause()")
     assert player_time() == pytest.approx(float(word.get_attribute("data-t")), abs=0.05)
     assert player_time() > 8.0
+    assert built.js("return document.querySelector('#rows .text .now') === arguments[0]", word)
     built.driver.find_element("css selector", '.track rect[data-i="10"]').click()
     built.js("document.getElementById('player').pause()")
     assert player_time() == pytest.approx(10.0, abs=0.05)

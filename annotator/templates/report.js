@@ -53,7 +53,27 @@
       playhead.style.left = "calc(var(--lane-label) + (100% - var(--lane-label)) * " + f + ")";
     }
     var k = utteranceAt(t);
-    if (k === current) return;
+    if (k !== current) moveTo(k);
+    markWord(t);
+  }
+
+  // The word being spoken, within the playing row (read-along).
+  var spoken = null;
+  function markWord(t) {
+    var next = null;
+    if (current >= 0) {
+      var spans = rows[current].querySelectorAll(".text [data-t]");
+      for (var i = 0; i < spans.length && parseFloat(spans[i].dataset.t) <= t + 0.05; i++) {
+        next = spans[i];
+      }
+    }
+    if (next === spoken) return;
+    if (spoken) spoken.classList.remove("now");
+    spoken = next;
+    if (spoken) spoken.classList.add("now");
+  }
+
+  function moveTo(k) {
     if (current >= 0) {
       rows[current].classList.remove("current");
       rows[current].removeAttribute("aria-current");
