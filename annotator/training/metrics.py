@@ -51,3 +51,17 @@ def expected_calibration_error(
         if in_bin.any():
             error += in_bin.mean() * abs(correct[in_bin].mean() - confidence[in_bin].mean())
     return float(error)
+
+
+def weighted_f1(matrix: np.ndarray) -> float:
+    """F1 per class averaged with the classes' true counts as weights (MELD's headline metric)."""
+    matrix = np.asarray(matrix, dtype=float)
+    support = matrix.sum(axis=1)
+    predicted = matrix.sum(axis=0)
+    true_positive = np.diag(matrix)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        precision = np.where(predicted > 0, true_positive / predicted, 0.0)
+        recall = np.where(support > 0, true_positive / support, 0.0)
+        f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
+    total = support.sum()
+    return float((f1 * support).sum() / total) if total else 0.0
