@@ -4,14 +4,16 @@
   `[base]` extra, a folder, a checkpoint);
 - `faster`: faster-whisper (CTranslate2), the default engine;
 - `openai_whisper`: openai-whisper (PyTorch), the same weights converted by `convert`;
-- `extra_models`: larger models shipped as pip packages, reassembled once into the cache.
+- `extra_models`: larger models shipped as pip packages, reassembled once into the cache;
+- `language`: which language a recording is spoken in (multilingual Whisper's detection);
+- `auto`: `--whisper-model auto`, tiny.en for English and base for other languages.
 """
 
 from __future__ import annotations
 
 from annotator.asr.errors import ModelLoadError
 from annotator.asr.models import BUNDLED_MODEL, ModelRef, bundled_model_dir, resolve
-from annotator.asr.result import AsrEngine, AsrResult
+from annotator.asr.result import AsrEngine, AsrResult, LanguageDetection
 from annotator.options import ENGINES
 
 __all__ = [
@@ -19,6 +21,7 @@ __all__ = [
     "ENGINES",
     "AsrEngine",
     "AsrResult",
+    "LanguageDetection",
     "ModelLoadError",
     "ModelRef",
     "bundled_model_dir",
@@ -31,6 +34,10 @@ def load_engine(engine: str, model: str, threads: int = 0) -> AsrEngine:
     """The named engine with the named model, loaded; ModelLoadError says why not."""
     if engine not in ENGINES:
         raise ModelLoadError(f"unknown Whisper engine {engine!r} (available: {', '.join(ENGINES)})")
+    if model == "auto":  # a model per recording, chosen by its language
+        from annotator.asr.auto import load_auto
+
+        return load_auto(engine, threads, load_engine)
     ref = resolve(model)
     if engine == "faster-whisper":
         from annotator.asr.faster import FasterWhisperEngine

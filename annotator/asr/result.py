@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -11,10 +11,30 @@ from annotator.utterances import Segment
 
 
 @dataclass(frozen=True)
+class LanguageDetection:
+    """How a recording's language was found, as the transcript's `language_detection` records it.
+
+    method: "detected" (a multilingual model listened to the first speech), "forced"
+    (--language), or "assumed" (an English-only model, which cannot tell).
+    """
+
+    language: str | None
+    method: str
+    probability: float | None = None  # the detector's probability for `language`
+    model: str | None = None  # the model that detected it
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"method": self.method, "probability": self.probability, "model": self.model}
+
+
+@dataclass(frozen=True)
 class AsrResult:
     segments: list[Segment]
-    language: str | None
+    language: str | None  # None: not known (e.g. speech an English-only model could not read)
     language_probability: float | None = None
+    detection: LanguageDetection | None = None  # None: the engine did not say how
+    model: str | None = None  # the model that transcribed, when an engine chooses per recording
+    warnings: tuple[str, ...] = ()  # one line each, for the user (e.g. speech is not English)
 
 
 class AsrEngine(Protocol):
