@@ -179,7 +179,12 @@ def _connected(address: str) -> Iterator[None]:
         else:
             ray.init(address=address, **options)
     except Exception as error:  # noqa: BLE001  Ray raises many types for an unreachable cluster
-        raise ClusterError(f"cannot start Ray at {address!r}: {_first_line(error)}") from None
+        hint = ""
+        if address.startswith("ray://") and "RAY_AUTH_MODE" not in os.environ:
+            # Ray's client does not look for a cluster token on its own (Ray 2.60).
+            hint = " (a cluster with token authentication also needs RAY_AUTH_MODE=token here)"
+        message = f"cannot start Ray at {address!r}: {_first_line(error)}{hint}"
+        raise ClusterError(message) from None
     if in_main:
         # ray.init installs its own SIGTERM handler; the caller's (an interrupt) stays.
         signal.signal(signal.SIGTERM, sigterm)

@@ -5,15 +5,17 @@
 Cuts `--count` pieces of `--seconds` each from sample_meetings/meeting.mp4 (real speech and
 faces) into a folder under `--work`, then runs `annotate FOLDER -o OUT -q` twice, each in a fresh
 process with fresh outputs: plainly, then with `--ray local --jobs N`. Both times are end to end,
-as a user waits for them: start-up (Ray's runtime, loading the models) included. "after the
-first output" is the time from the first output written to the last, a view of the throughput
-once the workers run. The machine may be shared, so the load average is printed with each run
-and the ratio comes from runs made one after the other.
+as a user waits for them: start-up (Ray's runtime, loading the models) included. "first output"
+is when the first output was written (mostly start-up), "first to last" the time from the first
+output written to the last, a view of the throughput once the workers run. The machine may be
+shared, so the load average is printed with each run and the ratio comes from runs made one after
+the other.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -30,6 +32,7 @@ SOURCE = ROOT / "sample_meetings" / "meeting.mp4"
 class Run:
     name: str
     wall: float  # seconds, end to end
+    first: float  # seconds from the start to the first output written
     first_to_last: float  # seconds from the first output written to the last
     files: int
     load: float  # 1-minute load average when the run started
@@ -65,7 +68,7 @@ def measure(name: str, folder: Path, out: Path, extra: list[str]) -> Run:
     if result.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed ({result.returncode}):\n{result.stderr}")
     written = sorted(p.stat().st_mtime for p in out.rglob("*.json"))
-    return Run(name, wall, written[-1] - written[0], len(written), load)
+    return Run(name, wall, written[0] - started, written[-1] - written[0], len(written), load)
 
 
 def main() -> None:
@@ -88,12 +91,18 @@ def main() -> None:
             ["--ray", "local", "--jobs", str(args.jobs), *args.annotate_args],
         ),
     ]
-    print(f"{args.count} recordings of {args.seconds:g} s, {os.cpu_count()} CPUs")
-    print(f"{'run':28} {'wall s':>8} {'files/min':>10} {'after first output s':>21} {'load':>6}")
+    first = next((args.work / "out-plain").glob("*.json"))
+    asr = json.loads(first.read_text())["models"]["asr"]
+    print(f"{args.count} recordings of {args.seconds:g} s, {os.cpu_count()} CPUs, {asr}")
+    print(
+        f"{'run':28} {'wall s':>8} {'files/min':>10} {'first output s':>15} "
+        f"{'first to last s':>16} {'load':>6}"
+    )
     for run in runs:
         rate = 60 * run.files / run.wall
         print(
-            f"{run.name:28} {run.wall:8.1f} {rate:10.1f} {run.first_to_last:21.1f} {run.load:6.2f}"
+            f"{run.name:28} {run.wall:8.1f} {rate:10.1f} {run.first:15.1f} "
+            f"{run.first_to_last:16.1f} {run.load:6.2f}"
         )
     plain, ray = runs
     print(f"throughput ratio (ray / plain, end to end): {plain.wall / ray.wall:.2f}")
