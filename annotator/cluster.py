@@ -91,7 +91,8 @@ def _stop_if_cancelled(stage: str) -> None:
     """Between stages, honour ray.cancel: Ray only flags a running actor task as cancelled."""
     import ray
 
-    if ray.get_runtime_context().is_canceled():
+    is_canceled = getattr(ray.get_runtime_context(), "is_canceled", None)  # newer Rays only
+    if is_canceled is not None and is_canceled():
         raise KeyboardInterrupt  # the lock is released and no output is written
 
 
