@@ -8,13 +8,16 @@
 3. Composes meetings with `benchmarks/ravdess_meetings.py`: meeting i holds the actors of fold
    i mod 6 only, so each meeting is judged by the model that never saw its actors.
 4. Runs the full pipeline (ASR, speakers, voice, text, fusion) on every meeting with its fold's
-   model, in three settings: `no-diarization` (default voice head everywhere), `diarization`
-   (the default: speakers with 3+ utterances get the speaker-normalised head) and, on the
-   no-diarization utterances re-tagged with the true speakers, `true-speakers` (the ceiling of
-   what better diarization could give).
+   model: `no-diarization` (default voice head everywhere) and `diarization` (the default:
+   speakers with 3+ utterances get the speaker-normalised head). Then the pipeline's own
+   emotion stage re-tags, with oracle knowledge: `true-speakers` (the no-diarization
+   utterances with the true speakers: what perfect diarization would give), `true-turns` (the
+   true turn boundaries and words, default head) and `true-turns+spk` (and the true speakers):
+   what perfect segmentation would give.
 5. Matches every true turn to the transcript utterance that overlaps it most and reports voice
    (`emotion.audio.label`) and fused (`emotion.label`) accuracy and UAR over the 8 labels and
-   with neutral = calm, overall and per fold; `--json` keeps everything.
+   with neutral = calm, overall and per fold, plus the voice on turns that have an utterance to
+   themselves and the fold models on the whole original clips; `--json` keeps everything.
 
 The meetings are audio-only and every turn says one of RAVDESS's two fixed sentences, so the
 fused label is the voice plus a near-uninformative text branch. RAVDESS is CC BY-NC-SA 4.0:
@@ -50,7 +53,13 @@ from annotator.training.audio import (
 from annotator.training.corpora import read_corpus
 
 COMPOSER = Path(__file__).with_name("ravdess_meetings.py")
-CONFIGS = ("no-diarization", "diarization", "true-speakers")
+CONFIGS = (
+    "no-diarization",
+    "diarization",
+    "true-speakers",
+    "true-turns",
+    "true-turns+spk",
+)
 SPEAKER_HEAD = "speaker-normalised"
 MERGE = {LABEL_INDEX["calm"]: LABEL_INDEX["neutral"]}  # conversations do not tell them apart
 
@@ -302,40 +311,67 @@ def run_fold(
             print(f"  {name} fold {fold} {config}: {len(utterances)} utterances, {seconds:.0f} s")
             if oracle and not diarize:
                 annotator = annotator or Annotator(options)
-                runs.append(retag_true_speakers(annotator, recording, truth, transcript, fold))
+                runs += oracle_runs(annotator, recording, truth, transcript, fold)
     return runs
 
 
-def retag_true_speakers(
-    annotator: Any, recording: Path, truth: dict[str, Any], transcript: Any, fold: int
+def retag(
+    annotator: Any,
+    samples: np.ndarray,
+    truth: dict[str, Any],
+    utterances: list[Any],
+    speakers: list[str] | None,
+    config: str,
+    meeting: str,
+    fold: int,
 ) -> Run:
-    """The no-diarization utterances re-tagged as the pipeline would with perfect speakers:
-    same segmentation and words, only who-spoke-what comes from the truth."""
+    """`utterances` re-tagged by the pipeline's own emotion stage with the given speakers
+    (None: no speakers, the default head), with the same padding and words as in the pipeline."""
     started = time.perf_counter()
-    samples = media.decode_audio(media.probe(recording)).samples
-    utterances = transcript.utterances
     clips = [annotator.audio_slice(samples, u) for u in utterances]
-    speakers = oracle_speakers(truth, utterances)
-    tagged = annotator.tagger.tag(
-        clips, [None] * len(clips), speakers, [u.text for u in utterances]
-    )
-    # Copies: the no-diarization transcript keeps its own labels.
+    texts = [u.text for u in utterances]
+    tagged = annotator.tagger.tag(clips, [None] * len(clips), speakers, texts)
+    # Copies: the transcript the utterances came from keeps its own labels.
     retagged = [
-        replace(u, emotion=t.emotion, speaker=s)
-        for u, t, s in zip(utterances, tagged, speakers, strict=True)
+        replace(u, emotion=t.emotion, speaker=speakers[i] if speakers else None)
+        for i, (u, t) in enumerate(zip(utterances, tagged, strict=True))
     ]
-    name = recording.stem
     return Run(
-        meeting=name,
+        meeting=meeting,
         fold=fold,
-        config=CONFIGS[2],
+        config=config,
         utterances=len(retagged),
-        speakers_found=len(set(speakers)),
+        speakers_found=len(set(speakers or ())),
         true_speakers=len({t["speaker"] for t in truth["utterances"]}),
         speaker_normalised=sum(t.emotion.audio.head == SPEAKER_HEAD for t in tagged),
         seconds=round(time.perf_counter() - started, 1),
-        rows=score_rows(name, fold, truth, retagged),
+        rows=score_rows(meeting, fold, truth, retagged),
     )
+
+
+def oracle_runs(
+    annotator: Any, recording: Path, truth: dict[str, Any], transcript: Any, fold: int
+) -> list[Run]:
+    """What perfect speakers, and perfect turns as well, would give: the no-diarization
+    utterances with the true speakers; then the true turns themselves (true boundaries and
+    words) with the default head and with the true speakers."""
+    from annotator import Utterance
+
+    samples = media.decode_audio(media.probe(recording)).samples
+    name = recording.stem
+    found = transcript.utterances
+    turns = [
+        Utterance(id=i, start=t["start"], end=t["end"], text=t["text"])
+        for i, t in enumerate(truth["utterances"])
+    ]
+    true = [t["speaker"] for t in truth["utterances"]]
+    return [
+        retag(
+            annotator, samples, truth, found, oracle_speakers(truth, found), CONFIGS[2], name, fold
+        ),
+        retag(annotator, samples, truth, turns, None, CONFIGS[3], name, fold),
+        retag(annotator, samples, truth, turns, true, CONFIGS[4], name, fold),
+    ]
 
 
 # --- 5. scores -------------------------------------------------------------------------------
@@ -370,6 +406,12 @@ def summarise(rows: list[Row]) -> dict[str, Any]:
     result["shared_utterance_share"] = (
         sum(r.shared for r in matched) / len(matched) if matched else 0.0
     )
+    # Turns whose utterance holds no other turn: the voice judged on one emotion's speech.
+    alone = [r for r in matched if not r.shared]
+    result["voice_alone"] = scores(
+        [LABEL_INDEX[r.truth] for r in alone], [LABEL_INDEX[r.voice] for r in alone]
+    )
+    result["voice_alone"]["turns"] = len(alone)
     return result
 
 
@@ -440,6 +482,11 @@ def format_report(result: dict[str, Any]) -> str:
             f"{config:16} {turns:>9} {r['speaker_normalised_share']:8.2f}  "
             f"{cells(r['voice'])}   {cells(r['fused'])}"
         )
+    lines += ["", "voice on the turns that have an utterance to themselves (no merged turns):"]
+    for config, r in result["configs"].items():
+        alone = r["voice_alone"]
+        share = f"{1 - r['shared_utterance_share']:.2f}"
+        lines.append(f"{config:16} {alone['turns']:>9} {share:>8}  {cells(alone)}")
     ref = result["clip_reference"]
     lines += ["", f"same fold models on the held-out actors' whole clips ({ref['clips']} clips):"]
     lines.append(f"{'default head':16} {'':>9} {'':>8}  {cells(ref['default_head'])}")
