@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from annotator.transcript import Word
 
@@ -63,17 +64,70 @@ def _split_words(words: Sequence[Word], rules: SplitRules) -> list[list[Word]]:
     return pieces
 
 
-def segments_to_utterances(
-    segments: Sequence[Segment], rules: SplitRules = SplitRules()
-) -> list[tuple[float, float, str, list[Word]]]:
-    """(start, end, text, words) per utterance, in time order; empty segments are dropped."""
-    utterances: list[tuple[float, float, str, list[Word]]] = []
+class Span(NamedTuple):
+    """One utterance: its time, text, words and (when diarized) its speaker index."""
+
+    start: float
+    end: float
+    text: str
+    words: list[Word]
+    speaker: int | None = None
+
+
+def segments_to_spans(
+    segments: Sequence[Segment],
+    rules: SplitRules = SplitRules(),
+    word_speakers: Sequence[int] | None = None,
+) -> list[Span]:
+    """Utterances in time order; empty segments are dropped.
+
+    `word_speakers[i]` is the speaker of the i-th word of all segments' words in order (as
+    `annotator.speakers.diarize` returns for `[w for s in segments for w in s.words]`). With it,
+    a run of words is also cut where the speaker changes, so every utterance has one speaker; a
+    segment without words takes the speaker of the word nearest to it in time.
+    """
+    all_words = [w for s in segments for w in s.words]
+    if word_speakers is not None and len(word_speakers) != len(all_words):
+        raise ValueError(f"{len(word_speakers)} speakers for {len(all_words)} words")
+    speaker_of = {id(w): s for w, s in zip(all_words, word_speakers or [], strict=False)}
+    spans: list[Span] = []
     for segment in segments:
         words = [w for w in segment.words if w.word.strip()]
         if not words:
             if segment.text.strip():
-                utterances.append((segment.start, segment.end, segment.text.strip(), []))
+                speaker = _nearest_speaker(segment, all_words, word_speakers)
+                spans.append(Span(segment.start, segment.end, segment.text.strip(), [], speaker))
             continue
-        for piece in _split_words(words, rules):
-            utterances.append((piece[0].start, piece[-1].end, _text(piece), piece))
-    return utterances
+        runs = [words] if word_speakers is None else _speaker_runs(words, speaker_of)
+        for run in runs:
+            speaker = None if word_speakers is None else speaker_of[id(run[0])]
+            for piece in _split_words(run, rules):
+                spans.append(Span(piece[0].start, piece[-1].end, _text(piece), piece, speaker))
+    return spans
+
+
+def _speaker_runs(words: list[Word], speaker_of: dict[int, int]) -> list[list[Word]]:
+    runs = [[words[0]]]
+    for previous, word in zip(words, words[1:], strict=False):
+        if speaker_of[id(word)] != speaker_of[id(previous)]:
+            runs.append([word])
+        else:
+            runs[-1].append(word)
+    return runs
+
+
+def _nearest_speaker(
+    segment: Segment, words: Sequence[Word], speakers: Sequence[int] | None
+) -> int | None:
+    if not speakers or not words:
+        return None if speakers is None else 0
+    middle = (segment.start + segment.end) / 2
+    distances = [max(w.start - middle, middle - w.end, 0.0) for w in words]
+    return speakers[distances.index(min(distances))]
+
+
+def segments_to_utterances(
+    segments: Sequence[Segment], rules: SplitRules = SplitRules()
+) -> list[tuple[float, float, str, list[Word]]]:
+    """(start, end, text, words) per utterance, in time order; empty segments are dropped."""
+    return [(s.start, s.end, s.text, s.words) for s in segments_to_spans(segments, rules)]
