@@ -380,6 +380,9 @@ MAX_SPEAKERS = 15
 # of the normalised Laplacian (algebraic connectivity) was 0.20 for one voice (jfk.flac) and at
 # most 0.12 with two or more voices (the call, the sample meeting, composed RAVDESS meetings).
 ONE_SPEAKER_CONNECTIVITY = 0.15
+# ... and when the best cut in two leaves halves whose mean voices are this alike (0.74 for
+# jfk.flac's halves).
+HALVES_ALIKE = 0.7
 
 
 def _laplacian(embeddings: np.ndarray) -> np.ndarray:
@@ -435,6 +438,19 @@ def _merge_alike(embeddings: np.ndarray, labels: np.ndarray, low: int) -> np.nda
     return labels
 
 
+def _halves_alike(embeddings: np.ndarray, vectors: np.ndarray) -> bool:
+    """Whether the graph's best cut in two leaves two halves with nearly one mean voice."""
+    from sklearn.cluster import KMeans
+
+    v = vectors[:, :2] / np.linalg.norm(vectors[:, :2], axis=1, keepdims=True).clip(1e-12)
+    halves = KMeans(2, n_init=10, random_state=0).fit_predict(v)
+    ids = np.unique(halves)
+    if len(ids) < 2:
+        return True
+    c = _centroids(embeddings, halves, ids)
+    return float(c[0] @ c[1]) > HALVES_ALIKE
+
+
 def cluster(
     embeddings: np.ndarray, options: DiarizationOptions = DiarizationOptions()
 ) -> np.ndarray:
@@ -453,9 +469,15 @@ def cluster(
         low = max(1, min(options.min_speakers, n))
         high = max(low, min(options.max_speakers or MAX_SPEAKERS, n - 1))
     values, vectors = np.linalg.eigh(_laplacian(embeddings))
-    k = low if low == high else low + int(np.argmax(np.diff(values[low - 1 : high + 1])))
-    if low == 1 and high > 1 and values[1] > ONE_SPEAKER_CONNECTIVITY:
+    if low == high:
+        k = low
+    elif low == 1 and values[1] > ONE_SPEAKER_CONNECTIVITY and _halves_alike(embeddings, vectors):
         k = 1
+    else:
+        # The count of two or more comes from the eigengap alone; one voice was decided above
+        # (the first gap, 0 to the connectivity, is not comparable with the others).
+        first = max(low, 2)
+        k = first + int(np.argmax(np.diff(values[first - 1 : high + 1])))
     if k == 1:
         return np.zeros(n, dtype=int)
     from sklearn.cluster import KMeans
