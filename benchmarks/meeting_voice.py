@@ -244,11 +244,24 @@ def oracle_speakers(truth: dict[str, Any], utterances: list[Any]) -> list[str]:
     return speakers
 
 
+# The code that decides a transcript's utterances and speakers (not its emotions, re-run anyway).
+SEGMENTATION_CODE = ("pipeline.py", "utterances.py", "speakers.py", "media.py", "asr/*.py")
+
+
 def run_key(weights: Path | None, options: Any) -> str:
-    """What a saved transcript's utterances and speakers depend on: the run's settings (and the
-    speech weights, to keep a transcript with the model that tagged it)."""
+    """What a saved transcript's utterances and speakers depend on: the run's settings and the
+    code that segments and diarizes (plus the speech weights, to keep a transcript with the
+    model that tagged it)."""
+    import annotator
+
+    package = Path(annotator.__file__).parent
+    code = hashlib.sha256()
+    for pattern in SEGMENTATION_CODE:
+        for path in sorted(package.glob(pattern)):
+            code.update(path.read_bytes())
     digest = hashlib.sha256(Path(weights).read_bytes()).hexdigest() if weights else "shipped"
-    return json.dumps({"speech_weights": digest, **options.recorded()}, sort_keys=True)
+    key = {"speech_weights": digest, "code": code.hexdigest(), **options.recorded()}
+    return json.dumps(key, sort_keys=True)
 
 
 def run_fold(
@@ -520,6 +533,18 @@ def format_report(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def provenance() -> dict[str, Any]:
+    """The commit measured and any package files changed on top of it (results depend on both)."""
+
+    def git(*args: str) -> str:
+        command = ["git", "-C", str(Path(__file__).parent), *args]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        return done.stdout.strip()
+
+    changed = git("status", "--porcelain", "--", "annotator").splitlines()
+    return {"commit": git("rev-parse", "HEAD"), "changed": [line[3:] for line in changed]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
@@ -565,6 +590,7 @@ def main() -> None:
         "features": str(args.features),
         "work": str(args.work),
         "augmentations": list(DEFAULT_AUGMENTATIONS),
+        **provenance(),
     }
     reference = clip_reference(features, models)
     for fold, meetings in sorted(by_fold.items()):
