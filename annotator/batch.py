@@ -23,6 +23,26 @@ class Job:
     output: Path
 
 
+@dataclass(frozen=True)
+class SpeakerLine:
+    """One speaker of a finished recording, as the CLI's summary table shows it."""
+
+    speaker: str
+    utterances: int
+    speaking_time: float
+    emotions: str
+
+
+@dataclass(frozen=True)
+class Done:
+    """What `process` reports for a finished recording."""
+
+    utterances: int
+    emotions: str = ""  # the recording's emotion summary, for the CLI's table
+    speakers: tuple[SpeakerLine, ...] = ()
+    warnings: tuple[str, ...] = ()  # one line each, printed by the CLI (e.g. not English)
+
+
 @dataclass
 class JobResult:
     job: Job
@@ -30,6 +50,8 @@ class JobResult:
     message: str = ""
     utterances: int = 0
     emotions: str = ""  # the recording's emotion summary, for the CLI's table
+    speakers: tuple[SpeakerLine, ...] = ()
+    warnings: tuple[str, ...] = ()
     seconds: float = 0.0
     error: BaseException | None = None  # the unexpected exception, for --debug
 
@@ -110,12 +132,11 @@ def claim(output: Path) -> Iterator[bool]:
 
 def run_jobs(
     jobs: list[Job],
-    process: Callable[[Job], tuple[int, str]],
+    process: Callable[[Job], Done],
     force: bool = False,
     on_result: Callable[[JobResult], None] | None = None,
 ) -> list[JobResult]:
-    """Run `process` (which returns the utterance count and an emotion summary) on each job not
-    already done.
+    """Run `process` on each job not already done.
 
     MediaError and OSError become one-line failures; anything else is a bug, still recorded as a
     failure (named as internal) so that the batch goes on. KeyboardInterrupt
@@ -123,19 +144,29 @@ def run_jobs(
     """
     results = []
     for job in jobs:
-        started = time.perf_counter()
-        if not force and is_up_to_date(job):
-            result = JobResult(job, "skipped", "output is up to date")
-        else:
-            result = _run_one(job, process, force)
-        result.seconds = time.perf_counter() - started
+        result = run_job(job, process, force)
         results.append(result)
         if on_result:
             on_result(result)
     return results
 
 
-def _run_one(job: Job, process: Callable[[Job], tuple[int, str]], force: bool) -> JobResult:
+def run_job(job: Job, process: Callable[[Job], Done], force: bool = False) -> JobResult:
+    """One job, timed: skipped if up to date, else claimed and processed (run_jobs's rules).
+
+    Other runners (annotator.cluster's workers) call this too, so every runner skips, locks and
+    reports failures the same way.
+    """
+    started = time.perf_counter()
+    if not force and is_up_to_date(job):
+        result = JobResult(job, "skipped", "output is up to date")
+    else:
+        result = _run_one(job, process, force)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _run_one(job: Job, process: Callable[[Job], Done], force: bool) -> JobResult:
     try:
         with claim(job.output) as claimed:
             if not claimed:
@@ -143,8 +174,15 @@ def _run_one(job: Job, process: Callable[[Job], tuple[int, str]], force: bool) -
             # Another run may have finished it while this one was busy with earlier files.
             if not force and is_up_to_date(job):
                 return JobResult(job, "skipped", "output is up to date")
-            utterances, emotions = process(job)
-            return JobResult(job, "done", utterances=utterances, emotions=emotions)
+            done = process(job)
+            return JobResult(
+                job,
+                "done",
+                utterances=done.utterances,
+                emotions=done.emotions,
+                speakers=done.speakers,
+                warnings=done.warnings,
+            )
     except (MediaError, OSError) as error:
         return JobResult(job, "failed", _one_line(error), error=error)
     except Exception as error:  # noqa: BLE001  one broken file never stops the batch

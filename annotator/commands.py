@@ -133,6 +133,7 @@ def _clip_evidence(clips, options: Options):
         speech_weights=options.speech_weights,
         face_weights=options.face_weights,
         fusion_weights=options.fusion_weights,
+        text=False,  # whole labelled clips, no transcription: voice and face only
     )
     detector = FaceDetector(detect_width=options.detect_width)
     return tagger, clip_evidence([clip.path for clip in clips], tagger, detector, options)
@@ -198,3 +199,60 @@ def evaluate_fusion(
     tagger, evidence = _clip_evidence(clips, options)
     result = evaluate_fusion(clips, evidence, tagger.fusion)
     _report(result, json_, render_fusion_evaluation)
+
+
+@train_app.command("text")
+def train_text(
+    data: DataOption,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the weights.")],
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    limit: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option(help="Use only the first N utterances of each split (a quick check)."),
+    ] = None,
+) -> None:
+    """Train the text emotion + sentiment model on MELD (the folder of its three CSVs)."""
+    from annotator.training.text import train_text_model
+
+    _require(data)
+    started = time.perf_counter()
+    report = train_text_model(data, output, seed=seed, limit=limit)
+    typer.echo(json.dumps({"weights": str(output), **_plain(report)}, indent=2))
+    typer.echo(f"{time.perf_counter() - started:.0f} s", err=True)
+
+
+@evaluate_app.command("text")
+def evaluate_text(
+    data: DataOption,
+    weights: WeightsOption = None,
+    split: Annotated[str, typer.Option(help="MELD split: test or dev.")] = "test",
+    context: Annotated[
+        bool, typer.Option(help="Give the model the previous turns of each dialogue.")
+    ] = True,
+    limit: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option(help="Use only the first N utterances (a quick check)."),
+    ] = None,
+    json_: JsonFlag = False,
+) -> None:
+    """MELD accuracy, UAR and weighted F1 (its papers' metric) for emotion and sentiment."""
+    from annotator.training.text import evaluate_text_model, render_text_evaluation
+
+    _require(data)
+    result = evaluate_text_model(data, weights, split=split, limit=limit, context=context)
+    _report(_plain(result), json_, render_text_evaluation)
+
+
+def _plain(value):
+    """JSON-ready: numpy arrays and numbers as lists and floats."""
+    import numpy as np
+
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value

@@ -1,36 +1,16 @@
-"""Writers: one small class per output format, and an atomic write shared by all of them."""
+"""Writers: one small class per output format (their base and atomic write: annotator.writer)."""
 
 from __future__ import annotations
 
 import html
 import io
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from annotator.emotion.labels import LABELS
 from annotator.transcript import Transcript, Utterance
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Write `text` to a temporary file beside `path`, then rename it into place.
-
-    A reader (or a crash) never sees a half-written output: the file is either the old one,
-    absent, or complete.
-    """
-    path = Path(path)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+from annotator.writer import Writer
 
 
 def _cue_text(utterance: Utterance, emotion_tags: bool) -> str:
@@ -45,6 +25,13 @@ def _cue_text(utterance: Utterance, emotion_tags: bool) -> str:
     return text
 
 
+def _speaker(utterance: Utterance) -> str:
+    """The speaker as one line of cue text, without the angle brackets that would read as
+    markup (a name may contain anything a user typed)."""
+    name = " ".join((utterance.speaker or "").split())
+    return name.replace("<", "").replace(">", "")
+
+
 def _timestamp(seconds: float, separator: str) -> str:
     milliseconds = max(0, round(seconds * 1000))
     hours, milliseconds = divmod(milliseconds, 3_600_000)
@@ -56,19 +43,6 @@ def _timestamp(seconds: float, separator: str) -> str:
 def _cue_times(utterance: Utterance) -> tuple[float, float]:
     # Subtitle readers reject cues that end before they start or have no length.
     return utterance.start, max(utterance.end, utterance.start + 0.001)
-
-
-class Writer:
-    extension: str
-
-    def __init__(self, emotion_tags: bool = True) -> None:
-        self.emotion_tags = emotion_tags
-
-    def render(self, transcript: Transcript) -> str:
-        raise NotImplementedError
-
-    def write(self, transcript: Transcript, path: Path) -> None:
-        atomic_write(path, self.render(transcript))
 
 
 class JsonWriter(Writer):
@@ -86,7 +60,10 @@ class SrtWriter(Writer):
         for number, utterance in enumerate(transcript.utterances, start=1):
             start, end = _cue_times(utterance)
             timing = f"{_timestamp(start, ',')} --> {_timestamp(end, ',')}"
-            cues.append(f"{number}\n{timing}\n{_cue_text(utterance, self.emotion_tags)}\n")
+            text = _cue_text(utterance, self.emotion_tags)
+            if utterance.speaker:
+                text = f"[{_speaker(utterance)}] {text}"
+            cues.append(f"{number}\n{timing}\n{text}\n")
         return "\n".join(cues)
 
 
@@ -98,8 +75,11 @@ class VttWriter(Writer):
         for utterance in transcript.utterances:
             start, end = _cue_times(utterance)
             timing = f"{_timestamp(start, '.')} --> {_timestamp(end, '.')}"
-            text = _cue_text(utterance, self.emotion_tags)
-            cues.append(f"{timing}\n{html.escape(text, quote=False)}\n")
+            text = html.escape(_cue_text(utterance, self.emotion_tags), quote=False)
+            if utterance.speaker:
+                # WebVTT's voice span: players show (or style) the speaker's name.
+                text = f"<v {html.escape(_speaker(utterance), quote=False)}>{text}"
+            cues.append(f"{timing}\n{text}\n")
         return "\n".join(cues)
 
 
@@ -107,6 +87,7 @@ CSV_COLUMNS: list[str] = [
     "id",
     "start",
     "end",
+    "speaker",
     "text",
     "face_frames_sampled",
     "face_frames_with_face",
@@ -115,13 +96,15 @@ CSV_COLUMNS: list[str] = [
     *(f"score_{label}" for label in LABELS),
     *(
         column
-        for side in ("audio", "face")
+        for side in ("audio", "face", "text")
         for column in (
             f"{side}_emotion",
             f"{side}_confidence",
             *(f"{side}_score_{label}" for label in LABELS),
         )
     ),
+    "audio_head",
+    "text_sentiment",
     "sentiment",
     "sentiment_score",
 ]
@@ -135,6 +118,7 @@ def csv_rows(transcript: Transcript) -> list[dict[str, Any]]:
             "id": u.id,
             "start": u.start,
             "end": u.end,
+            "speaker": u.speaker,
             "text": u.text,
             "face_frames_sampled": u.face_frames.sampled if u.face_frames else 0,
             "face_frames_with_face": u.face_frames.with_face if u.face_frames else 0,
@@ -144,12 +128,15 @@ def csv_rows(transcript: Transcript) -> list[dict[str, Any]]:
         row["emotion_confidence"] = emotion.confidence if emotion else None
         for label in LABELS:
             row[f"score_{label}"] = emotion.scores.get(label) if emotion else None
-        for side in ("audio", "face"):
+        for side in ("audio", "face", "text"):
             result = getattr(emotion, side) if emotion else None
             row[f"{side}_emotion"] = result.label if result else None
             row[f"{side}_confidence"] = result.confidence if result else None
             for label in LABELS:
                 row[f"{side}_score_{label}"] = result.scores.get(label) if result else None
+        row["audio_head"] = emotion.audio.head if emotion and emotion.audio else None
+        text_sentiment = emotion.text.sentiment if emotion and emotion.text else None
+        row["text_sentiment"] = text_sentiment["label"] if text_sentiment else None
         row["sentiment"] = u.sentiment.get("label") if u.sentiment else None
         row["sentiment_score"] = u.sentiment.get("score") if u.sentiment else None
         rows.append(row)
@@ -170,7 +157,7 @@ class CsvWriter(Writer):
 WRITERS: dict[str, type[Writer]] = {
     cls.extension: cls for cls in (JsonWriter, CsvWriter, SrtWriter, VttWriter)
 }
-FORMATS = tuple(WRITERS)
+FORMATS = (*WRITERS, "html")  # html: the report (annotator.report), imported when asked for
 
 
 def format_for(path: Path | None, requested: str | None = None) -> str:
@@ -181,12 +168,16 @@ def format_for(path: Path | None, requested: str | None = None) -> str:
         fmt = "json"
     else:
         fmt = Path(path).suffix.lower().lstrip(".")
-    if fmt not in WRITERS:
+    if fmt not in FORMATS:
         raise ValueError(
             f"unsupported output format {fmt or '(none)'!r}; choose one of {', '.join(FORMATS)}"
         )
     return fmt
 
 
-def writer_for(fmt: str, emotion_tags: bool = True) -> Writer:
+def writer_for(fmt: str, emotion_tags: bool = True, embed_media: bool = False) -> Writer:
+    if fmt == "html":
+        from annotator.report import HtmlWriter  # Jinja2 and the templates only when asked
+
+        return HtmlWriter(emotion_tags=emotion_tags, embed_media=embed_media)
     return WRITERS[fmt](emotion_tags=emotion_tags)

@@ -11,12 +11,14 @@ from annotator.utterances import SplitRules
 
 ENGINES = ("faster-whisper", "openai-whisper")
 FUSIONS = ("late", "learned")
+PRIORS = ("adaptive", "conversation", "acted")
 
 
 @dataclass(frozen=True)
 class Options:
     engine: str = "faster-whisper"
-    whisper_model: str = "tiny.en"
+    # "auto": the language of each recording's first speech picks tiny.en (English) or base.
+    whisper_model: str = "auto"
     language: str | None = None  # None: detect
     threads: int = 0  # CPU threads any stage may use; 0 = let the libraries choose
     split: SplitRules = field(default_factory=SplitRules)
@@ -30,7 +32,14 @@ class Options:
     face_weights: Path | None = None
     fusion: str = "late"  # "late" (calibrated late fusion) or "learned" (needs fusion_weights)
     fusion_weights: Path | None = None  # a head trained by `annotate train multimodal`
-    single_speaker: bool = False  # standardise the voice per recording (one speaker per file)
+    single_speaker: bool = False  # one speaker per file: no diarization, voice judged per file
+    diarize: bool = True  # find who speaks each utterance
+    num_speakers: int | None = None  # exactly this many speakers (None: count them)
+    min_speakers: int = 1
+    max_speakers: int | None = None
+    speaker_names: tuple[str, ...] = ()  # names for SPEAKER_1, SPEAKER_2, ... in order
+    text_emotion: bool = True  # the language branch (English transcripts only)
+    prior: str = "adaptive"  # emotion prior: adaptive / conversation / acted (see fusion)
 
     def check(self) -> None:
         """Raise ValueError with a one-line reason for settings that cannot work together."""
@@ -42,6 +51,18 @@ class Options:
             raise ValueError("--fusion learned and --fusion-weights FILE go together")
         if self.fusion_weights is not None and not Path(self.fusion_weights).is_file():
             raise ValueError(f"{self.fusion_weights}: no such fusion weights file")
+        if self.prior not in PRIORS:
+            raise ValueError(f"--prior {self.prior}: choose one of {', '.join(PRIORS)}")
+        if self.num_speakers is not None and self.num_speakers < 1:
+            raise ValueError(f"--num-speakers {self.num_speakers}: must be 1 or more")
+        if self.min_speakers < 1:
+            raise ValueError(f"--min-speakers {self.min_speakers}: must be 1 or more")
+        if self.max_speakers is not None and self.max_speakers < self.min_speakers:
+            raise ValueError(
+                f"--max-speakers {self.max_speakers} is below --min-speakers {self.min_speakers}"
+            )
+        if self.single_speaker and (self.num_speakers or 1) != 1:
+            raise ValueError("--single-speaker and --num-speakers above 1 contradict each other")
         if self.threads < 0:
             raise ValueError(f"--threads {self.threads}: must be 0 (automatic) or more")
         if self.face_fps <= 0:
@@ -60,6 +81,12 @@ class Options:
             "emotion": self.emotion,
             "fusion": self.fusion,
             "single_speaker": self.single_speaker,
+            "diarize": self.diarize and not self.single_speaker,
+            "num_speakers": 1 if self.single_speaker else self.num_speakers,
+            "min_speakers": self.min_speakers,
+            "max_speakers": self.max_speakers,
+            "text_emotion": self.text_emotion,
+            "prior": self.prior,
             "device": "cpu",
         }
 

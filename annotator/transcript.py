@@ -38,6 +38,8 @@ class EmotionResult:
     frames: int | None = None  # face side only: how many frames contributed
     low_confidence: bool = False  # e.g. an utterance too short to judge reliably
     weights: dict[str, float] | None = None  # fusion only: the weight each modality got
+    head: str | None = None  # voice only: "default" or "speaker-normalised"
+    sentiment: dict[str, Any] | None = None  # text only: {"label", "scores"} of its own head
 
     @classmethod
     def from_scores(cls, scores: Any, **extra: Any) -> EmotionResult:
@@ -111,6 +113,9 @@ class Transcript:
     models: dict[str, str]
     utterances: list[Utterance]
     language: str | None = None
+    # How `language` was found: {"method": "detected" | "forced" | "assumed" | "unidentified",
+    # "probability": detector's probability or None, "model": the detector or None}.
+    language_detection: dict[str, Any] | None = None
     summary: dict[str, Any] | None = None
     speakers: list[Speaker] = field(default_factory=list)
     options: dict[str, Any] = field(default_factory=dict)  # the settings that change results
@@ -132,6 +137,7 @@ class Transcript:
             models=dict(data["models"]),
             utterances=[_utterance_from_dict(u) for u in data["utterances"]],
             language=data.get("language"),
+            language_detection=data.get("language_detection"),
             summary=data.get("summary"),
             speakers=[Speaker(**s) for s in data.get("speakers", [])],
             options=dict(data.get("options", {})),

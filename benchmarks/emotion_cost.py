@@ -1,12 +1,13 @@
-"""What the emotion models cost next to transcription, measured in one run on one recording.
+"""What diarization and the emotion models cost next to transcription, in one run on one file.
 
     python benchmarks/emotion_cost.py RECORDING
 
-Prints the wall and CPU seconds of: transcription (faster-whisper, as the pipeline runs it), the
-voice-emotion model on every utterance's audio slice, face detection + cropping on the sampled
-frames, and the face-expression model on the crops; and each one's ratio to transcription
-(issue 3: voice emotion <= 10% of transcription; issue 4: faces + expression <= 100%).
-No test runs it.
+Prints the wall and CPU seconds of: transcription (faster-whisper, as the pipeline runs it),
+diarization (speaker embeddings + clustering), the voice-emotion model on every utterance's
+audio slice, face detection + cropping on the sampled frames, the face-expression model on the
+crops, and the text-emotion model on the utterances' words; and each one's ratio to
+transcription (targets: diarization <= 15%, voice emotion <= 10%, text emotion <= 10%, faces +
+expression <= 100%). No test runs it.
 """
 
 from __future__ import annotations
@@ -35,16 +36,21 @@ def main() -> None:
     from annotator.emotion.face import combine_frames  # noqa: F401  (load before timing)
     from annotator.faces import speaker_faces
     from annotator.pipeline import Annotator, Options
+    from annotator.speakers import DiarizationOptions, diarize
     from annotator.transcript import Utterance
-    from annotator.utterances import segments_to_utterances
+    from annotator.utterances import segments_to_spans
 
     annotator = Annotator(Options())
     tagger = annotator.tagger
     info = media.probe(args.recording)
     audio = media.decode_audio(info).samples
     asr, asr_wall, asr_cpu = timed(lambda: annotator.asr.transcribe(audio))
-    spans = segments_to_utterances(asr.segments)
-    utterances = [Utterance(i, s, e, t) for i, (s, e, t, _) in enumerate(spans)]
+    words = [w for segment in asr.segments for w in segment.words]
+    speakers, diar_wall, diar_cpu = timed(
+        lambda: diarize(audio, words, annotator.embedder, DiarizationOptions())
+    )
+    spans = segments_to_spans(asr.segments, annotator.options.split, speakers)
+    utterances = [Utterance(i, s.start, s.end, s.text) for i, s in enumerate(spans)]
     clips = [annotator.audio_slice(audio, u) for u in utterances]
     _, voice_wall, voice_cpu = timed(lambda: tagger.speech.predict(clips, tagger.encoder))
     spans = [(u.start, u.end) for u in utterances]
@@ -56,6 +62,9 @@ def main() -> None:
     )
     crops = [f.crop for found in faces if found for f in found.faces]
     _, expr_wall, expr_cpu = timed(lambda: tagger.face.predict(crops))
+    texts = [u.text for u in utterances]
+    context = [texts[max(0, i - 3) : i] for i in range(len(texts))]
+    _, text_wall, text_cpu = timed(lambda: tagger.text.predict(texts, context))
 
     duration = len(audio) / media.SAMPLE_RATE
     print(
@@ -66,9 +75,11 @@ def main() -> None:
     print("|---|---:|---:|---:|")
     rows = [
         ("transcription (faster-whisper tiny.en)", asr_wall, asr_cpu),
+        (f"diarization ({len(set(speakers))} speakers found)", diar_wall, diar_cpu),
         ("voice emotion (encoder + head, all utterances)", voice_wall, voice_cpu),
         ("face detection + crops (video streamed once)", faces_wall, faces_cpu),
         ("face expression (all crops)", expr_wall, expr_cpu),
+        ("text emotion (all utterances, with context)", text_wall, text_cpu),
     ]
     for name, wall, cpu in rows:
         print(f"| {name} | {wall:.1f} s | {cpu:.1f} s | {wall / asr_wall:.0%} |")

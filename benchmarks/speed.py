@@ -1,4 +1,4 @@
-"""Speed and memory benchmark: transcription alone against the full pipeline (issue 6).
+"""Speed and memory benchmark: transcription alone against the full pipeline.
 
     python benchmarks/speed.py --minutes 10 60 --openai-max-minutes 10 --out bench.md
 
@@ -43,7 +43,7 @@ EMOTION_WEIGHTS = (WEIGHTS / "speech_emotion.npz", WEIGHTS / "face_emotion.pt")
 CONFIGS = ("faster-whisper", "pipeline", "openai-whisper")  # run order for each recording
 STAGES = ("decode", "transcribe", "faces", "emotion", "write", "other")
 
-# Targets of issue 6 (2-core machine, bundled tiny.en).
+# Targets (2-core machine, bundled tiny.en).
 MAX_PIPELINE_OVER_ASR = 1.5
 MIN_REAL_TIME_FACTOR = 10.0
 MAX_PEAK_BYTES = 1.5e9

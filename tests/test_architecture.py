@@ -98,6 +98,8 @@ def test_shared_functions_are_defined_once() -> None:
                 names[node.name] += 1
             elif isinstance(node, ast.Assign):
                 names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                names[node.target.id] += 1
     for name in (
         "softmax",
         "fit_temperature",

@@ -69,3 +69,21 @@ def test_batch_with_broken_file_then_resume_then_force(tmp_path, capsys):
 
     code, text = run_cli(capsys, recordings, "-o", out, "--force")
     assert code == EXIT_OK and "2 done, 0 up to date, 0 failed" in text
+
+
+def test_jobs_2_writes_what_jobs_1_writes(tmp_path, capsys):
+    recordings = tmp_path / "in"
+    recordings.mkdir()
+    for name in ("bin_blue", "lay_blue", "jacket_happy"):
+        meeting_turn(name, recordings)
+    one, two = tmp_path / "one", tmp_path / "two"
+    code, _ = run_cli(capsys, recordings, "-o", one, "-q", "--jobs", "1")
+    assert code == EXIT_OK
+    code, text = run_cli(capsys, recordings, "-o", two, "--jobs", "2")
+    assert code == EXIT_OK and "3 done, 0 up to date, 0 failed" in text
+    names = sorted(p.name for p in one.iterdir())
+    assert names == sorted(p.name for p in two.iterdir()) and len(names) == 3
+    for name in names:
+        assert (one / name).read_bytes() == (two / name).read_bytes(), name
+    code, text = run_cli(capsys, recordings, "-o", two, "--jobs", "2")  # resumes: nothing to do
+    assert code == EXIT_OK and "0 done, 3 up to date, 0 failed" in text

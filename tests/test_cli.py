@@ -45,7 +45,7 @@ def _one_usage_line(code: int, stderr: str, pattern: str) -> None:
         (["--face-fps", "0"], "--face-fps"),
         (["--max-utterance", "0"], "--max-utterance"),
         (["-o", "out.docx"], "unsupported output format"),
-        (["--language", "de"], "English-only"),
+        (["--language", "de", "--whisper-model", "tiny.en"], "English-only"),
         (["--whisper-model", "{empty}"], "no model.bin"),
     ],
 )
@@ -70,7 +70,9 @@ def test_a_model_that_cannot_load_is_reported_once_for_a_folder(
     folder.mkdir()
     for name in ("a.mp4", "b.mp4", "c.mp4"):
         (folder / name).symlink_to(clip)
-    code, stderr = run_cli(capsys, folder, "-o", tmp_path / "out", "--language", "de")
+    code, stderr = run_cli(
+        capsys, folder, "-o", tmp_path / "out", "--language", "de", "--whisper-model", "tiny.en"
+    )
     _one_usage_line(code, stderr, "English-only")
     assert stderr.count("annotate: error:") == 1
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
@@ -118,6 +120,12 @@ def test_options_reach_the_pipeline_and_are_recorded(capsys, clip: Path, tmp_pat
         "emotion": True,
         "fusion": "late",
         "single_speaker": True,
+        "diarize": False,  # one speaker: nothing to find
+        "num_speakers": 1,
+        "min_speakers": 1,
+        "max_speakers": None,
+        "text_emotion": True,
+        "prior": "adaptive",
         "device": "cpu",
     }
     assert sparse_data["options"]["emotion"] is False and sparse_data["options"]["face_fps"] == 1

@@ -89,10 +89,10 @@ def test_without_ray_installed_one_line_with_the_install_hint(tmp_path, capsys, 
     assert not (tmp_path / "out").exists()
 
 
-def test_jobs_without_ray_is_a_usage_error(tmp_path, capsys):
+def test_jobs_below_one_is_a_usage_error(tmp_path, capsys):
     folder = folder_of(tmp_path, ["bin_blue"])
-    code, text = run_cli(capsys, folder, "-o", tmp_path / "out", "--jobs", "2")
-    assert code == EXIT_USAGE and "--jobs needs --ray" in text
+    code, text = run_cli(capsys, folder, "-o", tmp_path / "out", "--jobs", "0")
+    assert code == EXIT_USAGE and "--jobs 0" in text
 
 
 @needs_ray

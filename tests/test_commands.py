@@ -61,3 +61,19 @@ def test_train_audio_writes_weights_that_load(shared, tmp_path, capsys):
     assert out.startswith(f"wrote {tmp_path / 'speech.npz'}: 16 clips")
     model = SpeechEmotionModel.load(tmp_path / "speech.npz")
     assert model.metadata["training_data"]["speakers"] == 2
+
+
+def test_train_and_evaluate_text_on_a_slice_of_meld(shared, tmp_path, capsys):
+    meld = shared / "data" / "meld-text"
+    weights = tmp_path / "text.npz"
+    code, _, _ = run(capsys, "train", "text", "--data", meld, "-o", weights, "--limit", "48")
+    assert code == 0 and weights.is_file()
+    code, out, _ = run(
+        capsys, "evaluate", "text", "--data", meld, "--weights", weights, "--limit", "40", "--json"
+    )
+    result = json.loads(out)
+    assert code == 0
+    matrix = np.array(result["confusion_matrix"])
+    assert matrix.sum() == 40  # every utterance of the slice scored once
+    assert result["accuracy"] == pytest.approx(np.trace(matrix) / 40)
+    assert {"accuracy", "uar", "weighted_f1"} <= set(result["sentiment"])

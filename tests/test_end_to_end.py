@@ -134,27 +134,40 @@ def test_save_clips_writes_audio_and_face_crops(tmp_path):
     assert any(name.startswith("utt_0000_face_") and name.endswith(".png") for name in written)
 
 
-def test_meeting_utterances_carry_fused_audio_and_face_emotion(meeting):
+def test_meeting_utterances_carry_fused_voice_face_and_text_emotion(meeting):
     output, truth = meeting
-    assert {"audio_emotion", "face_emotion", "fusion"} <= set(output["models"])
+    assert {"audio_emotion", "face_emotion", "text_emotion", "fusion"} <= set(output["models"])
     for utterance in output["utterances"]:
         emotion = utterance["emotion"]
-        for result in (emotion, emotion["audio"], emotion["face"]):
+        for result in (emotion, emotion["audio"], emotion["face"], emotion["text"]):
             assert sum(result["scores"].values()) == pytest.approx(1.0, abs=2e-3)
             assert result["label"] == max(result["scores"], key=result["scores"].get)
         assert emotion["face"]["frames"] == utterance["face_frames"]["with_face"]
         assert emotion["face"]["scores"]["calm"] == 0.0  # the face model has no calm
-        assert set(emotion["weights"]) == {"audio", "face"}
+        assert emotion["text"]["scores"]["calm"] == 0.0  # nor has the text model
+        assert emotion["text"]["sentiment"]["label"] in ("positive", "neutral", "negative")
+        assert set(emotion["weights"]) == {"audio", "face", "text"}
         assert utterance["sentiment"]["label"] in ("positive", "neutral", "negative")
     shares = output["summary"]["emotion_share"]
     assert sum(shares.values()) == pytest.approx(1.0, abs=1e-3)
 
 
-def test_call_has_voice_emotion_only(call):
+def test_call_has_voice_and_text_emotion_but_no_face(call):
     output, _ = call
     for utterance in output["utterances"]:
         emotion = utterance["emotion"]
-        assert emotion["face"] is None and emotion["weights"] == {"audio": 1.0}
+        assert emotion["face"] is None and set(emotion["weights"]) == {"audio", "text"}
+        assert emotion["audio"] is not None and emotion["text"] is not None
+
+
+def test_with_only_the_voice_the_fused_scores_are_the_voices(call_excerpt, tmp_path):
+    # No face (audio file), no words (--no-text-emotion), no prior shift (acted): nothing
+    # but the voice model is left, and the fused verdict must be exactly its verdict.
+    output = annotate_to(tmp_path, call_excerpt, "json", "--no-text-emotion", "--prior", "acted")
+    for utterance in json.loads(output.read_text())["utterances"]:
+        emotion = utterance["emotion"]
+        assert emotion["face"] is None and emotion["text"] is None
+        assert emotion["weights"] == {"audio": 1.0}
         assert emotion["scores"] == emotion["audio"]["scores"]
 
 
@@ -162,5 +175,7 @@ def test_subtitles_show_the_fused_label(meeting):
     output, _ = meeting
     transcript = Transcript.from_dict(output)
     first = list(srt.parse(writer_for("srt").render(transcript)))[0].content
-    emotion = output["utterances"][0]["emotion"]
-    assert first.startswith(f"[{emotion['label']} {emotion['confidence']:.2f}] ")
+    utterance = output["utterances"][0]
+    emotion = utterance["emotion"]
+    label = f"[{emotion['label']} {emotion['confidence']:.2f}] "
+    assert first.startswith(f"[{utterance['speaker']}] {label}")

@@ -299,7 +299,7 @@ def test_emotion_stage_loads_its_own_encoder_beside_openai_whisper(
     from annotator.pipeline import Annotator
 
     monkeypatch.setenv(CACHE_ENV, str(model_cache))
-    annotator = Annotator(Options(engine="openai-whisper"))
+    annotator = Annotator(Options(engine="openai-whisper", whisper_model="tiny.en"))
     # Nothing to share with openai-whisper: tiny.en's encoder is loaded beside it.
     assert annotator.tagger.encoder.model is not getattr(annotator.asr, "model", None)
     (tagged,) = annotator.tagger.tag([_clip(samples)], [UtteranceFaces()])

@@ -9,7 +9,7 @@ import srt
 import webvtt
 
 from annotator.emotion.labels import LABELS
-from annotator.export import FORMATS, atomic_write, format_for, writer_for
+from annotator.export import FORMATS, format_for, writer_for
 from annotator.transcript import (
     SCHEMA,
     Emotion,
@@ -20,6 +20,7 @@ from annotator.transcript import (
     Utterance,
     Word,
 )
+from annotator.writer import atomic_write
 
 
 def make_transcript(texts=("Good morning everyone.", 'Is it -->\nraining, "really"?')):
@@ -104,7 +105,7 @@ def test_atomic_write_leaves_old_file_and_no_temp_on_failure(tmp_path, monkeypat
     def disk_full(fd):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("annotator.export.os.fsync", disk_full)
+    monkeypatch.setattr("annotator.writer.os.fsync", disk_full)
     with pytest.raises(OSError, match="No space"):
         atomic_write(target, "new")
     assert target.read_text() == "old"

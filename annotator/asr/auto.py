@@ -20,6 +20,7 @@ from annotator.asr.language import (
     CONFIDENT,
     ENGLISH_MIN_WORD_PROBABILITY,
     LanguageDetector,
+    first_speech,
     language_name,
     looks_english,
     mean_word_probability,
@@ -61,6 +62,12 @@ class AutoEngine:
         confident = (detection.probability or 0.0) >= CONFIDENT
         if confident and detection.language == "en":
             return self._run(self.english, audio, "en", detection)
+        if self._understood_in_english(audio):
+            # Whisper's detection on a few seconds of speech can name the wrong language (a
+            # 2 s English command came out as Latin, p=0.79); English that tiny.en transcribes
+            # with confident words is English.
+            checked = LanguageDetection("en", "detected", None, f"{detection.model} + tiny.en")
+            return self._run(self.english, audio, "en", checked)
         if confident:
             return self._run(self.multilingual, audio, detection.language, detection)
         # Unsure: let the multilingual model transcribe in whatever it settles on (Whisper's own
@@ -76,6 +83,14 @@ class AutoEngine:
             f"({result.language}); pass --language CODE if that is wrong"
         )
         return replace(result, detection=found, model=self.multilingual.name, warnings=(warning,))
+
+    def _understood_in_english(self, audio: np.ndarray) -> bool:
+        """tiny.en's word confidence on the first speech (the stretch detection listened to)."""
+        sample = first_speech(audio)
+        if sample.size == 0:
+            return False
+        segments = self.english.transcribe(sample, "en").segments
+        return bool(segments) and looks_english(segments)
 
     def _forced(self, audio: np.ndarray, language: str) -> AsrResult:
         if language == "en" or self.multilingual is None:

@@ -190,7 +190,7 @@ def combine_frames(probs: np.ndarray, weights: np.ndarray) -> np.ndarray:
     A weighted mean of the probabilities (weight = detection confidence x face size, as the
     pipeline passes it). Chosen over a weighted mean of log-probabilities because a single bad
     frame (blur, a turned head) then cannot veto a class that every other frame supports; see
-    the measurement in the face report. Zero total weight falls back to equal weights.
+    docs/face-emotion.md. Zero total weight falls back to equal weights.
     """
     probs = np.asarray(probs, dtype=np.float64)
     if probs.ndim != 2 or len(probs) == 0:

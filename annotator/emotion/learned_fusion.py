@@ -48,7 +48,11 @@ class LearnedFusion:
     def name(self) -> str:
         return f"learned fusion head ({self.metadata.get('data', 'user data')})"
 
-    def fuse(self, audio: AudioEvidence, face: FaceEvidence | None) -> FusionResult:
+    def fuse(
+        self, audio: AudioEvidence, face: FaceEvidence | None, text: object = None
+    ) -> FusionResult:
+        """The head's verdict from voice and face; the words are not among its inputs (it is
+        trained on labelled audio-video clips, which come without transcripts)."""
         logits = self.coef @ head_features(audio, face) + self.intercept
         return FusionResult(softmax(logits), {"learned": 1.0})
 

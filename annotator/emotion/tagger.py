@@ -1,4 +1,4 @@
-"""The emotion stage: voice and face models on each utterance's clips, fused into one verdict."""
+"""The emotion stage: voice, face and text models on each utterance, fused into one verdict."""
 
 from __future__ import annotations
 
@@ -14,15 +14,35 @@ from annotator.emotion.fusion import (
     AudioEvidence,
     FaceEvidence,
     FusionResult,
+    TextEvidence,
+    adapt_priors,
+    conversation_prior,
     fuse,
     loudness_db,
     sentiment,
 )
 from annotator.faces import UtteranceFaces
 from annotator.media import SAMPLE_RATE
+from annotator.options import PRIORS
 from annotator.transcript import Emotion, EmotionResult
 
 SHORT_UTTERANCE = 0.5  # seconds; shorter speech is scored but flagged as low-confidence
+# A speaker needs this many utterances before their voice is judged against their own average
+# (fewer give a noisy average; the normaliser also shrinks it toward the training statistics).
+MIN_SPEAKER_UTTERANCES = 3
+CONTEXT_TURNS = 3  # previous utterances handed to the text model as the conversation so far
+DEFAULT_HEAD, SPEAKER_HEAD = "default", "speaker-normalised"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What each branch says about one utterance (None: that branch has nothing to say)."""
+
+    audio: AudioEvidence
+    face: FaceEvidence | None
+    text: TextEvidence | None
+    voice_head: str  # which speech head scored it
+    text_sentiment: dict[str, Any] | None = None  # the text model's own sentiment verdict
 
 
 @dataclass(frozen=True)
@@ -32,7 +52,7 @@ class Tagged:
 
 
 class EmotionTagger:
-    """Loads the shipped (or given) speech and face models once; tags utterances."""
+    """Loads the shipped (or given) models once; tags the utterances of a recording."""
 
     def __init__(
         self,
@@ -40,17 +60,29 @@ class EmotionTagger:
         speech_weights: Path | None = None,
         face_weights: Path | None = None,
         fusion_weights: Path | None = None,
+        text: bool = True,
+        prior: str = "adaptive",
     ) -> None:
         """encoder: the Whisper encoder the speech model was trained on (the bundled tiny.en's;
-        the pipeline shares transcription's model when it is that one)."""
+        the pipeline shares transcription's model when it is that one). prior: "adaptive"
+        (conversational prior re-estimated per recording), "conversation" (fixed) or "acted"
+        (the models' own, balanced)."""
         from annotator.emotion.audio import SpeechEmotionModel
         from annotator.emotion.face import FaceEmotionModel
 
+        if prior not in PRIORS:
+            raise ValueError(f"prior {prior!r}: choose one of {', '.join(PRIORS)}")
         self.speech = SpeechEmotionModel.load(speech_weights)
         self.encoder = encoder
         self.face = FaceEmotionModel.load(face_weights)
-        self.fusion: Callable[[AudioEvidence, FaceEvidence | None], FusionResult] = fuse
-        self.fusion_name = "calibrated late fusion (reliability-weighted pool)"
+        self.text = None
+        if text:
+            from annotator.emotion.text import TextEmotionModel
+
+            self.text = TextEmotionModel.load()
+        self.prior = prior
+        self.fusion: Callable[..., FusionResult | None] = fuse
+        self.fusion_name = "calibrated late fusion (voice/face pool x text likelihood)"
         if fusion_weights is not None:
             from annotator.emotion.learned_fusion import LearnedFusion
 
@@ -59,29 +91,38 @@ class EmotionTagger:
 
     @property
     def models(self) -> dict[str, str]:
-        return {
+        models = {
             "audio_emotion": self.speech.name,
             "face_emotion": self.face.name,
-            "fusion": self.fusion_name,
+            "fusion": f"{self.fusion_name}; {self.prior} prior",
         }
+        if self.text is not None:
+            models["text_emotion"] = self.text.name
+        return models
 
     def evidence(
         self,
         clips: Sequence[np.ndarray],
         faces: Sequence[UtteranceFaces | None],
-        single_speaker: bool = False,
-    ) -> list[tuple[AudioEvidence, FaceEvidence | None]]:
+        speakers: Sequence[Any] | None = None,
+        texts: Sequence[str] | None = None,
+    ) -> list[Evidence]:
         """What each model says about each utterance, with what the fusion weighs it by.
 
-        single_speaker: the recording has one speaker, so the voice features can be
-        standardised over all its utterances (the speaker-normalised head).
+        speakers: who spoke each utterance (diarization, or one id for a one-speaker file):
+        a speaker with enough utterances has their voice judged against their own average.
+        texts: the words of each utterance, in order (the previous ones are its context);
+        None when the text branch does not apply (no words, another language).
         """
-        speakers = [0] * len(clips) if single_speaker else None
-        audio_probs = self.speech.predict(clips, self.encoder, speakers) if clips else []
+        audio_probs, heads = self._voice(clips, speakers)
         face_probs = self._face_probabilities(faces)
+        text_probs, text_sentiments = self._text_probabilities(texts, len(clips))
         result = []
-        for clip, probs, found, face in zip(clips, audio_probs, faces, face_probs, strict=True):
-            audio = AudioEvidence(np.asarray(probs), len(clip) / SAMPLE_RATE, loudness_db(clip))
+        for i, clip in enumerate(clips):
+            audio = AudioEvidence(
+                np.asarray(audio_probs[i]), len(clip) / SAMPLE_RATE, loudness_db(clip)
+            )
+            found, face = faces[i], face_probs[i]
             seen = None
             if face is not None and found is not None and found.with_face:
                 seen = FaceEvidence(
@@ -91,33 +132,91 @@ class EmotionTagger:
                     confidence=float(np.mean([f.confidence for f in found.faces])),
                     frames=found.with_face,
                 )
-            result.append((audio, seen))
+            words = None
+            if text_probs[i] is not None and self.text is not None and texts is not None:
+                words = TextEvidence(text_probs[i], self.text.prior, len(texts[i].split()))
+            result.append(Evidence(audio, seen, words, heads[i], text_sentiments[i]))
         return result
 
     def tag(
         self,
         clips: Sequence[np.ndarray],
         faces: Sequence[UtteranceFaces | None],
-        single_speaker: bool = False,
+        speakers: Sequence[Any] | None = None,
+        texts: Sequence[str] | None = None,
     ) -> list[Tagged]:
+        evidence = self.evidence(clips, faces, speakers, texts)
+        fused = [self.fusion(e.audio, e.face, e.text) for e in evidence]
+        scores = np.array([f.probabilities for f in fused]).reshape(len(fused), -1)
+        if self.prior != "acted" and self.text is not None:
+            start = conversation_prior(self.text.prior)
+            scores, _ = adapt_priors(scores, start, adapt=self.prior == "adaptive")
         tagged = []
-        for audio, face in self.evidence(clips, faces, single_speaker):
-            fused = self.fusion(audio, face)
-            best = EmotionResult.from_scores(fused.probabilities)
+        for e, result, probabilities in zip(evidence, fused, scores, strict=True):
+            best = EmotionResult.from_scores(probabilities)
             emotion = Emotion(
                 label=best.label,
                 confidence=best.confidence,
                 scores=best.scores,
-                weights=fused.weights,
+                weights=result.weights,
                 audio=EmotionResult.from_scores(
-                    audio.probabilities, low_confidence=audio.duration < SHORT_UTTERANCE
+                    e.audio.probabilities,
+                    low_confidence=e.audio.duration < SHORT_UTTERANCE,
+                    head=e.voice_head,
                 ),
-                face=EmotionResult.from_scores(face.probabilities, frames=face.frames)
-                if face
+                face=EmotionResult.from_scores(e.face.probabilities, frames=e.face.frames)
+                if e.face
+                else None,
+                text=EmotionResult.from_scores(e.text.probabilities, sentiment=e.text_sentiment)
+                if e.text
                 else None,
             )
-            tagged.append(Tagged(emotion, sentiment(fused.probabilities)))
+            tagged.append(Tagged(emotion, sentiment(probabilities)))
         return tagged
+
+    def _voice(
+        self, clips: Sequence[np.ndarray], speakers: Sequence[Any] | None
+    ) -> tuple[np.ndarray, list[str]]:
+        """Voice probabilities (N, 8) and the head that gave each row."""
+        if not clips:
+            return np.zeros((0, 8)), []
+        features = self.speech.features(clips, self.encoder)
+        probabilities = self.speech.predict_features(features)
+        heads = [DEFAULT_HEAD] * len(clips)
+        if speakers is None or self.speech.speaker_head is None:
+            return probabilities, heads
+        ids = [str(s) for s in speakers]
+        counts = {s: ids.count(s) for s in set(ids)}
+        rows = [i for i, s in enumerate(ids) if counts[s] >= MIN_SPEAKER_UTTERANCES]
+        if rows:
+            probabilities[rows] = self.speech.predict_features(
+                features[rows], [ids[i] for i in rows]
+            )
+            for i in rows:
+                heads[i] = SPEAKER_HEAD
+        return probabilities, heads
+
+    def _text_probabilities(
+        self, texts: Sequence[str] | None, n: int
+    ) -> tuple[list[np.ndarray | None], list[dict[str, Any] | None]]:
+        """The text model's emotion scores and sentiment per utterance (None without words)."""
+        from annotator.emotion.text import SENTIMENTS
+
+        emotions: list[np.ndarray | None] = [None] * n
+        sentiments: list[dict[str, Any] | None] = [None] * n
+        usable = [i for i, t in enumerate(texts or []) if t.strip()]
+        if self.text is None or texts is None or not usable:
+            return emotions, sentiments
+        context = [list(texts[max(0, i - CONTEXT_TURNS) : i]) for i in usable]
+        prediction = self.text.predict([texts[i] for i in usable], context)
+        for row, i in enumerate(usable):
+            emotions[i] = prediction.emotion[row]
+            scores = prediction.sentiment[row]
+            sentiments[i] = {
+                "label": SENTIMENTS[int(np.argmax(scores))],
+                "scores": {s: round(float(v), 4) for s, v in zip(SENTIMENTS, scores, strict=True)},
+            }
+        return emotions, sentiments
 
     def _face_probabilities(
         self, faces: Sequence[UtteranceFaces | None]

@@ -37,10 +37,11 @@ EMOBOX_FOLDS: tuple[tuple[int, ...], ...] = tuple(
 )
 DEFAULT_RECIPE = FeatureRecipe(trim_top_db=None, statistics=("mean", "std"))
 # Inverse L2 strength of the logistic regression; strong regularisation suits 768 features
-# learnt from ~1,200 clips (chosen on the actor-wise folds, see the report).
+# learnt from ~1,200 clips (chosen on the actor-wise folds, see docs/speech-emotion.md).
 DEFAULT_C = 0.01
 SPEAKER_SHRINKAGE = 10.0
-# Training-only copies of every clip (+1.9 points without speaker normalisation, see report).
+# Training-only copies of every clip: +1.9 points without speaker normalisation
+# (docs/speech-emotion.md).
 DEFAULT_AUGMENTATIONS: tuple[str, ...] = ("speed", "trim")
 
 

@@ -41,7 +41,7 @@ def clip_evidence(
         faces = speaker_faces(
             info, [(0.0, duration)], detector, options.face_fps, options.frame_width
         )
-        evidence.extend(tagger.evidence([audio], faces))
+        evidence.extend((e.audio, e.face) for e in tagger.evidence([audio], faces))
     return evidence
 
 

@@ -37,6 +37,7 @@ from annotator.emotion.text import (
     load_encoder,
     normalise_text,
 )
+from annotator.training.calibration import fit_temperature
 from annotator.training.metrics import (
     accuracy,
     confusion_matrix,
@@ -204,20 +205,6 @@ def _logits(
             emotion.append(e.double().numpy())
             sentiment.append(s.double().numpy())
     return np.concatenate(emotion), np.concatenate(sentiment)
-
-
-def fit_temperature(logits: np.ndarray, truth: np.ndarray) -> float:
-    """The temperature minimising the negative log-likelihood (a fine grid: robust, exact
-    enough, and with no optimiser to diverge)."""
-    best, best_nll = 1.0, np.inf
-    for temperature in np.exp(np.linspace(np.log(0.25), np.log(8.0), 241)):
-        z = logits / temperature
-        z = z - z.max(axis=1, keepdims=True)
-        log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-        nll = -log_p[np.arange(len(truth)), truth].mean()
-        if nll < best_nll:
-            best, best_nll = float(temperature), float(nll)
-    return best
 
 
 def _weighted_f1(truth: np.ndarray, predicted: np.ndarray, classes: int) -> float:
