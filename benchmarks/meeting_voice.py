@@ -537,7 +537,7 @@ def provenance() -> dict[str, Any]:
     """The commit measured and any package files changed on top of it (results depend on both)."""
 
     def git(*args: str) -> str:
-        command = ["git", "-C", str(Path(__file__).parent), *args]
+        command = ["git", "-C", str(Path(__file__).resolve().parent.parent), *args]
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         return done.stdout.strip()
 
