@@ -539,10 +539,10 @@ def provenance() -> dict[str, Any]:
     def git(*args: str) -> str:
         command = ["git", "-C", str(Path(__file__).resolve().parent.parent), *args]
         done = subprocess.run(command, capture_output=True, text=True, check=False)
-        return done.stdout.strip()
+        return done.stdout.rstrip("\n")  # porcelain lines start with a meaningful space
 
     changed = git("status", "--porcelain", "--", "annotator").splitlines()
-    return {"commit": git("rev-parse", "HEAD"), "changed": [line[3:] for line in changed]}
+    return {"commit": git("rev-parse", "HEAD"), "changed": [line[3:] for line in changed if line]}
 
 
 def main() -> None:
