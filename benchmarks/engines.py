@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -38,31 +37,12 @@ sys.path.insert(0, str(ROOT))
 
 from annotator.asr import ModelLoadError, load_engine  # noqa: E402
 from annotator.media import decode_audio, probe  # noqa: E402
+from annotator.training.metrics import word_error_rate  # noqa: E402
 
 RECORDINGS = (ROOT / "sample_meetings" / "meeting.mp4", ROOT / "sample_meetings" / "call.flac")
 ENGINES = ("faster-whisper", "openai-whisper")
 MODELS = ("tiny.en", "base")
 REFERENCE = ("faster-whisper", "tiny.en")  # the ratios' denominator
-
-DIGITS = "zero one two three four five six seven eight nine".split()
-
-
-def words(text: str) -> list[str]:
-    """Lower-case words without punctuation, digits spelled out ("K7" -> "k seven")."""
-    text = re.sub(r"(?<=[A-Za-z])(?=\d)", " ", text)
-    text = re.sub(r"\d", lambda m: f" {DIGITS[int(m.group())]} ", text)
-    return re.sub(r"[^a-z' ]+", " ", text.lower()).split()
-
-
-def word_error_rate(reference: str, hypothesis: str) -> float:
-    """Word-level Levenshtein distance / reference length."""
-    ref, hyp = words(reference), words(hypothesis)
-    row = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, start=1):
-        previous, row[0] = row[0], i
-        for j, h in enumerate(hyp, start=1):
-            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (r != h))
-    return row[-1] / max(1, len(ref))
 
 
 @dataclass

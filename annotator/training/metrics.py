@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -65,3 +66,25 @@ def weighted_f1(matrix: np.ndarray) -> float:
         f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
     total = support.sum()
     return float((f1 * support).sum() / total) if total else 0.0
+
+
+_DIGITS = "zero one two three four five six seven eight nine".split()
+
+
+def transcript_words(text: str) -> list[str]:
+    """Lower-case words without punctuation, digits spelled out: Whisper writes GRID's "k seven"
+    as "K7", which is the same speech."""
+    text = re.sub(r"(?<=[A-Za-z])(?=\d)", " ", text)
+    text = re.sub(r"\d", lambda m: f" {_DIGITS[int(m.group())]} ", text)
+    return re.sub(r"[^a-z' ]+", " ", text.lower()).split()
+
+
+def word_error_rate(reference: str, hypothesis: str) -> float:
+    """Word-level Levenshtein distance / reference length, after `transcript_words`."""
+    ref, hyp = transcript_words(reference), transcript_words(hypothesis)
+    row = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, start=1):
+        previous, row[0] = row[0], i
+        for j, h in enumerate(hyp, start=1):
+            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (r != h))
+    return row[-1] / max(1, len(ref))
