@@ -3,9 +3,10 @@
     annotate sample_meetings/meeting.mp4 -o meeting.json
     python benchmarks/emotion_truth.py meeting.json sample_meetings/meeting.truth.json
 
-Each true utterance is matched to the transcript utterance that overlaps it most; neutral and
-calm count as one (conversations do not tell them apart). Prints one row per true utterance
-(truth, fused label, and each branch's label) and the share right per branch.
+Each true utterance is matched to the transcript utterance that overlaps it most (none: the
+turn was missed, and counts as wrong); neutral and calm count as one (conversations do not tell
+them apart). Prints one row per true utterance (truth, fused label, and each branch's label) and
+the share right per branch.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ def score(transcript: dict, truth: dict) -> dict:
         if true.get("emotion") is None:
             continue
         best = max(transcript["utterances"], key=lambda u: _overlap(u, true), default=None)
+        if best is not None and _overlap(best, true) <= 0:
+            best = None  # no utterance covers this turn: it counts as missed
         emotion = (best or {}).get("emotion") or {}
         row = {"start": true["start"], "words": true["text"], "truth": true["emotion"]}
         row["fused"] = emotion.get("label")
@@ -35,7 +38,9 @@ def score(transcript: dict, truth: dict) -> dict:
         rows.append(row)
 
     def right(branch: str) -> tuple[int, int]:
-        judged = [r for r in rows if r[branch] is not None]
+        # The fused label is judged on every true turn (a missed turn is wrong); a branch only
+        # where it had something to say.
+        judged = rows if branch == "fused" else [r for r in rows if r[branch] is not None]
         hits = sum(
             SAME.get(r[branch], r[branch]) == SAME.get(r["truth"], r["truth"]) for r in judged
         )
