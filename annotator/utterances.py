@@ -124,10 +124,3 @@ def _nearest_speaker(
     middle = (segment.start + segment.end) / 2
     distances = [max(w.start - middle, middle - w.end, 0.0) for w in words]
     return speakers[distances.index(min(distances))]
-
-
-def segments_to_utterances(
-    segments: Sequence[Segment], rules: SplitRules = SplitRules()
-) -> list[tuple[float, float, str, list[Word]]]:
-    """(start, end, text, words) per utterance, in time order; empty segments are dropped."""
-    return [(s.start, s.end, s.text, s.words) for s in segments_to_spans(segments, rules)]

@@ -103,8 +103,8 @@ def transcribe_alone(engine_name: str, recording: Path, threads: int) -> Measure
     """Decode + transcribe, as the pipeline's first two stages do, with its default options."""
     from annotator import media
     from annotator.asr import load_engine
-    from annotator.pipeline import Options
-    from annotator.utterances import segments_to_utterances
+    from annotator.options import Options
+    from annotator.utterances import segments_to_spans
 
     options = Options(engine=engine_name, threads=threads)
     started = time.perf_counter()
@@ -118,7 +118,7 @@ def transcribe_alone(engine_name: str, recording: Path, threads: int) -> Measure
         audio = media.decode_audio(info)
     with stage("transcribe"):
         asr = engine.transcribe(audio.samples, options.language)
-        spans = segments_to_utterances(asr.segments, options.split)
+        spans = segments_to_spans(asr.segments, options.split)
     wall = time.perf_counter() - started
     return Measurement(
         config=engine_name,
@@ -301,7 +301,7 @@ def detection_cost(recording: Path, frames: int = 120) -> tuple[float, float]:
     measured on `frames` frames from the start of the recording."""
     from annotator import media
     from annotator.faces import FaceDetector, crop_face
-    from annotator.pipeline import Options
+    from annotator.options import Options
 
     options = Options()
     detector = FaceDetector(detect_width=options.detect_width)
@@ -325,7 +325,7 @@ def detection_cost(recording: Path, frames: int = 120) -> tuple[float, float]:
 def profile_faces(recording: Path, duration: float, frames_sampled: int | None) -> list[str]:
     """Markdown lines: what the faces stage costs, split into video decoding and detection, and
     what ffmpeg decoder options would save. Each variant decodes the whole recording once."""
-    from annotator.pipeline import Options
+    from annotator.options import Options
 
     options = Options()
     variants = {

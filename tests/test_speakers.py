@@ -13,7 +13,7 @@ from helpers import SAMPLES
 from annotator.media import SAMPLE_RATE, decode_audio, probe
 from annotator.speakers import DiarizationOptions, SpeakerEmbedder, diarize
 from annotator.transcript import Word
-from annotator.utterances import Segment, segments_to_spans, segments_to_utterances
+from annotator.utterances import Segment, segments_to_spans
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +60,14 @@ def test_segment_split_where_the_speaker_changes():
     segment = Segment(0.0, 3.0, " w0 w1 w2 w3 w4 w5", words)
     spans = segments_to_spans([segment], word_speakers=[0, 0, 0, 1, 1, 1])
     assert [(s.text, s.speaker) for s in spans] == [("w0 w1 w2", 0), ("w3 w4 w5", 1)]
-    # Without speakers: one utterance, in the old tuple shape.
-    assert segments_to_utterances([segment]) == [(0.0, 2.9, "w0 w1 w2 w3 w4 w5", list(words))]
+    # Without speakers: one utterance, no speaker.
+    (whole,) = segments_to_spans([segment])
+    assert (whole.start, whole.end, whole.text, whole.speaker) == (
+        0.0,
+        2.9,
+        "w0 w1 w2 w3 w4 w5",
+        None,
+    )
     # A segment without words takes the speaker of the nearest word.
     spans = segments_to_spans(
         [segment, Segment(3.2, 3.6, " Mm.")], word_speakers=[0, 0, 0, 1, 1, 1]

@@ -1,5 +1,10 @@
 from annotator.transcript import Word
-from annotator.utterances import Segment, SplitRules, segments_to_utterances
+from annotator.utterances import Segment, SplitRules, segments_to_spans
+
+
+def segments_to_utterances(*args) -> list[tuple]:
+    """(start, end, text, words) per utterance: the spans without a speaker."""
+    return [(s.start, s.end, s.text, s.words) for s in segments_to_spans(*args)]
 
 
 def words(*specs: tuple[float, float, str]) -> tuple[Word, ...]:
