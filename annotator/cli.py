@@ -334,11 +334,21 @@ def _run_jobs(
                 traceback.print_exception(result.error)
 
     with progress:
-        if ray_address is None and (workers or 1) > 1 and worker is not None:
+        to_do = [job for job in jobs if force or not batch.is_up_to_date(job)]
+        if ray_address is None and min(workers or 1, len(to_do)) > 1 and worker is not None:
             from annotator import processes
 
             worker = None  # loading worked; each worker process loads its own
-            results = processes.run_jobs(jobs, settings, workers, force, on_result)
+            done = processes.run_jobs(to_do, settings, workers, force, on_result)
+            by_job = {result.job: result for result in done}
+            skipped = [
+                batch.JobResult(job, "skipped", "output is up to date")
+                for job in jobs
+                if job not in by_job
+            ]
+            for result in skipped:
+                on_result(result)
+            results = [by_job.get(job) or skipped.pop(0) for job in jobs]
         elif ray_address is None:
             results = batch.run_jobs(jobs, process, force=force, on_result=on_result)
         else:

@@ -25,10 +25,10 @@ def _cue_text(utterance: Utterance, emotion_tags: bool) -> str:
     return text
 
 
-def _speaker(utterance: Utterance) -> str:
-    """The speaker as one line of cue text, without the angle brackets that would read as
+def _speaker(transcript: Transcript, utterance: Utterance) -> str:
+    """The speaker's name as one line of cue text, without the angle brackets that would read as
     markup (a name may contain anything a user typed)."""
-    name = " ".join((utterance.speaker or "").split())
+    name = " ".join((transcript.speaker_name(utterance) or "").split())
     return name.replace("<", "").replace(">", "")
 
 
@@ -62,7 +62,7 @@ class SrtWriter(Writer):
             timing = f"{_timestamp(start, ',')} --> {_timestamp(end, ',')}"
             text = _cue_text(utterance, self.emotion_tags)
             if utterance.speaker:
-                text = f"[{_speaker(utterance)}] {text}"
+                text = f"[{_speaker(transcript, utterance)}] {text}"
             cues.append(f"{number}\n{timing}\n{text}\n")
         return "\n".join(cues)
 
@@ -78,7 +78,7 @@ class VttWriter(Writer):
             text = html.escape(_cue_text(utterance, self.emotion_tags), quote=False)
             if utterance.speaker:
                 # WebVTT's voice span: players show (or style) the speaker's name.
-                text = f"<v {html.escape(_speaker(utterance), quote=False)}>{text}"
+                text = f"<v {html.escape(_speaker(transcript, utterance), quote=False)}>{text}"
             cues.append(f"{timing}\n{text}\n")
         return "\n".join(cues)
 
@@ -88,6 +88,7 @@ CSV_COLUMNS: list[str] = [
     "start",
     "end",
     "speaker",
+    "speaker_id",
     "text",
     "face_frames_sampled",
     "face_frames_with_face",
@@ -118,7 +119,8 @@ def csv_rows(transcript: Transcript) -> list[dict[str, Any]]:
             "id": u.id,
             "start": u.start,
             "end": u.end,
-            "speaker": u.speaker,
+            "speaker": transcript.speaker_name(u),
+            "speaker_id": u.speaker,
             "text": u.text,
             "face_frames_sampled": u.face_frames.sampled if u.face_frames else 0,
             "face_frames_with_face": u.face_frames.with_face if u.face_frames else 0,

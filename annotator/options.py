@@ -41,6 +41,11 @@ class Options:
     text_emotion: bool = True  # the language branch (English transcripts only)
     prior: str = "adaptive"  # emotion prior: adaptive / conversation / acted (see fusion)
 
+    @property
+    def one_speaker(self) -> bool:
+        """The recording is said to have one speaker: nothing to diarize."""
+        return self.single_speaker or 1 in (self.num_speakers, self.max_speakers)
+
     def check(self) -> None:
         """Raise ValueError with a one-line reason for settings that cannot work together."""
         if self.engine not in ENGINES:
@@ -61,6 +66,27 @@ class Options:
             raise ValueError(
                 f"--max-speakers {self.max_speakers} is below --min-speakers {self.min_speakers}"
             )
+        asked = (
+            self.speaker_names
+            or self.num_speakers is not None
+            or self.min_speakers != 1
+            or self.max_speakers is not None
+        )
+        if asked and not self.diarize:
+            raise ValueError(
+                "speaker options (--num-speakers, --speaker-names, ...) need diarization, "
+                "not --no-diarize"
+            )
+        if len(set(self.speaker_names)) != len(self.speaker_names):
+            raise ValueError(f"--speaker-names {','.join(self.speaker_names)}: each name once")
+        if self.language is not None:
+            from faster_whisper.tokenizer import _LANGUAGE_CODES
+
+            if self.language not in _LANGUAGE_CODES:
+                raise ValueError(
+                    f"--language {self.language}: not a language code Whisper knows "
+                    "(lower-case ISO 639-1, e.g. en, de, fr)"
+                )
         if self.single_speaker and (self.num_speakers or 1) != 1:
             raise ValueError("--single-speaker and --num-speakers above 1 contradict each other")
         if self.threads < 0:

@@ -21,7 +21,7 @@ from annotator.emotion.fusion import summarize
 from annotator.faces import FaceDetector, speaker_faces
 from annotator.options import Options
 from annotator.transcript import FaceFrames, Source, Speaker, Transcript, Utterance
-from annotator.utterances import Span, segments_to_spans
+from annotator.utterances import segments_to_spans
 
 
 class NoSpeechError(media.MediaError):
@@ -58,7 +58,7 @@ class Annotator:
             )
         self.detector = FaceDetector(detect_width=options.detect_width)
         self.embedder = None
-        if options.diarize and not options.single_speaker and options.num_speakers != 1:
+        if options.diarize and not options.one_speaker:
             from annotator.speakers import SpeakerEmbedder
 
             self.embedder = SpeakerEmbedder.load(threads=options.threads)
@@ -124,7 +124,7 @@ class Annotator:
                 end=round(span.end, 3),
                 text=span.text,
                 words=span.words,
-                speaker=self._speaker_label(span),
+                speaker=None if span.speaker is None else speaker_id(span.speaker),
             )
             for i, span in enumerate(spans)
         ]
@@ -185,7 +185,7 @@ class Annotator:
     def _speakers(self, audio: media.DecodedAudio, asr) -> list[int] | None:
         """A speaker index per word of the transcript (None: speakers are not asked for)."""
         words = [w for segment in asr.segments for w in segment.words]
-        if self.options.single_speaker or self.options.num_speakers == 1:
+        if self.options.one_speaker:
             return [0] * len(words)
         if self.embedder is None:
             return None
@@ -197,12 +197,6 @@ class Annotator:
             max_speakers=self.options.max_speakers,
         )
         return diarize(audio.samples, words, self.embedder, limits)
-
-    def _speaker_label(self, span: Span) -> str | None:
-        if span.speaker is None:
-            return None
-        names = self.options.speaker_names
-        return names[span.speaker] if span.speaker < len(names) else speaker_id(span.speaker)
 
     def audio_slice(self, samples: np.ndarray, utterance: Utterance) -> np.ndarray:
         pad = self.options.audio_padding
@@ -230,15 +224,15 @@ def speaker_id(index: int) -> str:
 
 def speaker_summaries(utterances: list[Utterance], names: tuple[str, ...] = ()) -> list[Speaker]:
     """One entry per speaker, in order of first appearance: speaking time, utterance count and
-    the share of speaking time of each emotion."""
-    labels = list(dict.fromkeys(u.speaker for u in utterances if u.speaker is not None))
+    the share of speaking time of each emotion; `names` name SPEAKER_1, SPEAKER_2, ..."""
+    ids = list(dict.fromkeys(u.speaker for u in utterances if u.speaker is not None))
     speakers = []
-    for index, label in enumerate(labels):
+    for index, label in enumerate(ids):
         own = [u for u in utterances if u.speaker == label]
         shares = summarize([(u.duration, u.emotion.label if u.emotion else None) for u in own])
         speakers.append(
             Speaker(
-                id=speaker_id(index),
+                id=label,
                 name=names[index] if index < len(names) else None,
                 speaking_time=round(sum(u.duration for u in own), 3),
                 utterances=len(own),

@@ -9,8 +9,10 @@ pools of the parent are never forked.
 from __future__ import annotations
 
 import multiprocessing
+import signal
+import sys
+import traceback
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
 from annotator.batch import Job, JobResult, run_job
 from annotator.worker import Worker, WorkerSettings
@@ -19,16 +21,32 @@ from annotator.worker import Worker, WorkerSettings
 _worker: Worker | None = None
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def _start(settings: WorkerSettings) -> None:
     global _worker
+    # Stopping the pool sends SIGTERM: unwind like Ctrl-C, so a recording being written leaves
+    # no temporary file and no lock behind.
+    signal.signal(signal.SIGTERM, _interrupt)
     _worker = Worker(settings)
 
 
-def _run(job: Job, force: bool) -> JobResult:
+def _run(task: tuple[int, Job, bool]) -> tuple[int, JobResult]:
+    index, job, force = task
     assert _worker is not None  # the pool's initializer loaded it
-    result = run_job(job, _worker.process, force)
-    result.error = None if result.error is None else RuntimeError(str(result.error))
-    return result
+    try:
+        result = run_job(job, _worker.process, force)
+    except KeyboardInterrupt:
+        # Ctrl-C or the pool stopping: the write and the lock are already undone; leave quietly
+        # (the main process says "interrupted" once).
+        sys.exit(130)
+    if result.error is not None:
+        # The exception itself may not survive pickling; its traceback, as text, does (--debug).
+        text = "".join(traceback.format_exception(result.error)).rstrip()
+        result.error = RuntimeError(text)
+    return index, result
 
 
 def run_jobs(
@@ -38,27 +56,21 @@ def run_jobs(
     force: bool = False,
     on_result: Callable[[JobResult], None] | None = None,
 ) -> list[JobResult]:
-    """Results in the jobs' order; `on_result` as each finishes. Ctrl-C cancels what has not
-    started; what was running stops at once (its output is never half-written)."""
+    """Results in the jobs' order; `on_result` as each finishes. Ctrl-C or SIGTERM stops every
+    worker at once (outputs are written atomically: none is left half-written)."""
     results: dict[int, JobResult] = {}
     context = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(
-        max_workers=max(1, min(workers, len(jobs))),
-        mp_context=context,
-        initializer=_start,
-        initargs=(settings,),
-    )
+    pool = context.Pool(max(1, min(workers, len(jobs))), _start, (settings,))
     try:
-        pending: dict[Future[JobResult], int] = {
-            pool.submit(_run, job, force): index for index, job in enumerate(jobs)
-        }
-        while pending:
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in finished:
-                index = pending.pop(future)
-                results[index] = future.result()
-                if on_result:
-                    on_result(results[index])
+        tasks = [(index, job, force) for index, job in enumerate(jobs)]
+        for index, result in pool.imap_unordered(_run, tasks):
+            results[index] = result
+            if on_result:
+                on_result(result)
+        pool.close()
+    except BaseException:
+        pool.terminate()
+        raise
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        pool.join()
     return [results[i] for i in range(len(jobs))]

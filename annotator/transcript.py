@@ -75,7 +75,7 @@ class Utterance:
     text: str
     words: list[Word] = field(default_factory=list)
     face_frames: FaceFrames | None = None
-    speaker: str | None = None  # "SPEAKER_1", ... (or a name given by the user); None: not diarized
+    speaker: str | None = None  # "SPEAKER_1", ... (its name: Transcript.speakers); None: not asked
     emotion: Emotion | None = None
     sentiment: dict[str, Any] | None = None
 
@@ -121,6 +121,13 @@ class Transcript:
     options: dict[str, Any] = field(default_factory=dict)  # the settings that change results
     labels: list[str] = field(default_factory=lambda: list(LABELS))
     schema: str = SCHEMA
+
+    def speaker_name(self, utterance: Utterance) -> str | None:
+        """The speaker as a reader should see them: the name given for its id, else the id."""
+        if utterance.speaker is None:
+            return None
+        named = {s.id: s.name for s in self.speakers if s.name}
+        return named.get(utterance.speaker, utterance.speaker)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -35,20 +35,21 @@ def two_speakers() -> Transcript:
     sad = [0.1, 0.0, 0.05, 0.7, 0.05, 0.05, 0.05, 0.0]
     utterances = [
         spoken(0, "SPEAKER_1", happy),
-        spoken(1, "Dr. <Ann> O'Neil", sad),
+        spoken(1, "SPEAKER_2", sad),
         spoken(2, "SPEAKER_1", sad),
     ]
     return Transcript(
         source=Source("m.wav", 8.0, True, False),
         models={},
         utterances=utterances,
-        speakers=speaker_summaries(utterances, ()),
+        speakers=speaker_summaries(utterances, ("", "Dr. <Ann> O'Neil")),
     )
 
 
 def test_speaker_summaries_count_time_utterances_and_emotions() -> None:
     speakers = two_speakers().speakers
     assert [s.id for s in speakers] == ["SPEAKER_1", "SPEAKER_2"]
+    assert [s.name for s in speakers] == ["", "Dr. <Ann> O'Neil"]
     assert (speakers[0].utterances, speakers[0].speaking_time) == (2, 3.0)
     assert speakers[0].emotions["happy"] == 0.5 and speakers[0].emotions["sad"] == 0.5
     assert speakers[1].emotions["sad"] == 1.0
@@ -62,7 +63,8 @@ def test_every_format_carries_the_speaker_and_parses_back() -> None:
     assert Transcript.from_dict(data) == transcript
 
     frame = pd.read_csv(io.StringIO(writer_for("csv").render(transcript)))
-    assert list(frame["speaker"]) == [u.speaker for u in transcript.utterances]
+    assert list(frame["speaker_id"]) == ["SPEAKER_1", "SPEAKER_2", "SPEAKER_1"]
+    assert list(frame["speaker"]) == ["SPEAKER_1", "Dr. <Ann> O'Neil", "SPEAKER_1"]
 
     cues = list(srt.parse(writer_for("srt").render(transcript)))
     assert cues[0].content.startswith("[SPEAKER_1] [happy")

@@ -5,6 +5,7 @@ both branches' log-scores and reliabilities, trained by `annotate train multimod
 from __future__ import annotations
 
 import json
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,8 +70,11 @@ class LearnedFusion:
 
     @classmethod
     def load(cls, path: Path) -> LearnedFusion:
-        with np.load(path, allow_pickle=False) as arrays:
-            metadata = json.loads(str(arrays["metadata"]))
-            if metadata.get("format") != FORMAT:
-                raise ValueError(f"{path}: not a learned-fusion weights file ({FORMAT})")
-            return cls(arrays["coef"], arrays["intercept"], metadata)
+        try:
+            with np.load(path, allow_pickle=False) as arrays:
+                metadata = json.loads(str(arrays["metadata"]))
+                if metadata.get("format") == FORMAT:
+                    return cls(arrays["coef"], arrays["intercept"], metadata)
+        except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+            pass
+        raise ValueError(f"{path}: not a learned-fusion weights file ({FORMAT})")

@@ -75,12 +75,15 @@ class EmotionTagger:
         self.speech = SpeechEmotionModel.load(speech_weights)
         self.encoder = encoder
         self.face = FaceEmotionModel.load(face_weights)
-        self.text = None
-        if text:
-            from annotator.emotion.text import TextEmotionModel
+        from annotator.emotion.text import TextEmotionModel
 
-            self.text = TextEmotionModel.load()
+        self.text = TextEmotionModel.load() if text else None
         self.prior = prior
+        # Conversations' label frequencies, from the text model's training dialogue (also when
+        # the text branch itself is off).
+        self.conversation = conversation_prior(
+            self.text.prior if self.text is not None else TextEmotionModel.training_prior()
+        )
         self.fusion: Callable[..., FusionResult | None] = fuse
         self.fusion_name = "calibrated late fusion (voice/face pool x text likelihood)"
         if fusion_weights is not None:
@@ -148,9 +151,8 @@ class EmotionTagger:
         evidence = self.evidence(clips, faces, speakers, texts)
         fused = [self.fusion(e.audio, e.face, e.text) for e in evidence]
         scores = np.array([f.probabilities for f in fused]).reshape(len(fused), -1)
-        if self.prior != "acted" and self.text is not None:
-            start = conversation_prior(self.text.prior)
-            scores, _ = adapt_priors(scores, start, adapt=self.prior == "adaptive")
+        if self.prior != "acted":
+            scores, _ = adapt_priors(scores, self.conversation, adapt=self.prior == "adaptive")
         tagged = []
         for e, result, probabilities in zip(evidence, fused, scores, strict=True):
             best = EmotionResult.from_scores(probabilities)

@@ -331,6 +331,14 @@ class TextEmotionModel:
         # Column of LABELS each MELD head output goes to.
         self._columns = [LABEL_INDEX[MELD_TO_LABEL[e]] for e in metadata["emotions"]]
 
+    @staticmethod
+    def training_prior(path: Path | None = None) -> np.ndarray:
+        """The label frequencies of the training conversations (LABELS order, calm 0), read
+        from the weights' metadata without loading the model."""
+        with np.load(Path(path) if path is not None else DEFAULT_WEIGHTS) as archive:
+            metadata = json.loads(str(archive["metadata"]))
+        return np.array([metadata["prior"][label] for label in LABELS], dtype=np.float64)
+
     @classmethod
     def load(cls, path: Path | None = None, encoder_folder: Path | None = None) -> TextEmotionModel:
         path = Path(path) if path is not None else DEFAULT_WEIGHTS
