@@ -71,7 +71,8 @@ class Annotator:
                 speech_weights=options.speech_weights,
                 face_weights=options.face_weights,
                 fusion_weights=options.fusion_weights,
-                text=options.text_emotion,
+                # A learned head reads voice and face only: the words would be loaded for nothing.
+                text=options.text_emotion and options.fusion != "learned",
                 prior=options.prior,
             )
 
