@@ -20,24 +20,11 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from browser import CHROMIUM_FLAGS  # noqa: E402  (the tests' offline Chromium settings)
 
 from annotator.report import write_report  # noqa: E402
-
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--hide-scrollbars",
-    "--mute-audio",
-    "--host-resolver-rules=MAP * ~NOTFOUND",
-    "--proxy-server=http://127.0.0.1:9",
-]
 
 
 def main() -> None:
@@ -67,7 +54,7 @@ def main() -> None:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         command = [
             chromium,
-            *FLAGS,
+            *CHROMIUM_FLAGS,
             f"--user-data-dir={Path(work) / 'profile'}",
             f"--window-size={args.width},{args.height}",
             # Time for the video to load and show its frame before the picture is taken.
