@@ -29,6 +29,11 @@ Prior = Enum("Prior", {name: name for name in PRIORS}, type=str)
 DEFAULT_ENGINE, DEFAULT_FUSION = Engine(DEFAULTS.engine), Fusion(DEFAULTS.fusion)
 DEFAULT_PRIOR = Prior(DEFAULTS.prior)
 
+# Shared by `annotate -o x.html` and `annotate report`.
+EmbedMedia = Annotated[
+    bool, typer.Option(help="HTML: put the recording inside the page (small recordings).")
+]
+
 EXIT_OK = 0
 EXIT_FAILED = 1  # one or more inputs could not be annotated
 EXIT_USAGE = 2  # bad arguments: missing input, unknown format, model that cannot load
@@ -112,9 +117,7 @@ def annotate(
     emotion_tags: Annotated[
         bool, typer.Option(help="Show the emotion label in SRT/VTT lines.")
     ] = True,
-    embed_media: Annotated[
-        bool, typer.Option(help="HTML: put the recording inside the page (small recordings).")
-    ] = False,
+    embed_media: EmbedMedia = False,
     single_speaker: Annotated[
         bool,
         typer.Option(
@@ -422,9 +425,7 @@ def report(
         Optional[Path],  # noqa: UP045
         typer.Option(help="The recording, if it moved since it was annotated."),
     ] = None,
-    embed_media: Annotated[
-        bool, typer.Option(help="Put the recording inside the page (small recordings).")
-    ] = False,
+    embed_media: EmbedMedia = False,
 ) -> None:
     """Render a JSON transcript as a self-contained HTML report, without rerunning any model."""
     from annotator.report import write_report
