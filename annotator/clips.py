@@ -36,4 +36,7 @@ def save_clips(
         stem = f"utt_{utterance.id:04d}"
         write_wav(folder / f"{stem}.wav", samples)
         for number, face in enumerate(found.faces if found else []):
-            cv2.imwrite(str(folder / f"{stem}_face_{number:02d}.png"), face.crop)
+            if face.crop is not None:
+                cv2.imwrite(str(folder / f"{stem}_face_{number:02d}.png"), face.crop)
+            # What the face model saw: the face aligned to FER2013's framing.
+            cv2.imwrite(str(folder / f"{stem}_face_{number:02d}_aligned.png"), face.aligned)

@@ -62,17 +62,52 @@ def train_face(
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the weights.")],
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     epochs: Annotated[int, typer.Option(help="Training epochs.")] = 8,
+    lr: Annotated[float, typer.Option(help="Peak SGD learning rate.")] = 0.05,
+    init: Annotated[
+        Path | None,
+        typer.Option(help="Continue from these weights (or fer's .hdf5 for mini-xception)."),
+    ] = None,
+    arch: Annotated[str, typer.Option(help="Network: vgg or mini-xception.")] = "vgg",
 ) -> None:
     """Train the face-expression network on FER2013 (the npz), calibrate it on PublicTest."""
-    from annotator.training.face import train_face_model
+    from annotator.training.face import TrainConfig, train_face_model
 
     _require(data)
+    if init is not None:
+        _require(init)
     started = time.perf_counter()
-    result = train_face_model(data, output, seed=seed, epochs=epochs)
+    # mini-XCEPTION learnt whole 48x48 faces (scaled to 64); FaceNet learns 44x44 crops.
+    side = 48 if arch == "mini-xception" else 44
+    config = TrainConfig(lr=lr, init=init, arch=arch, train_side=side)
+    result = train_face_model(data, output, seed=seed, epochs=epochs, config=config)
     typer.echo(
         f"wrote {result.weights}: validation accuracy {result.val_accuracy:.4f}, "
         f"temperature {result.temperature:.3f}, ECE {result.val_ece_before:.4f} -> "
         f"{result.val_ece_after:.4f}, {time.perf_counter() - started:.0f} s"
+    )
+
+
+@train_app.command("face-ensemble")
+def train_face_ensemble(
+    data: DataOption,
+    members: Annotated[
+        list[Path], typer.Argument(help="Trained face networks (from `annotate train face`).")
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the ensemble.")],
+) -> None:
+    """Combine face networks into one model: mixing weights, class balance and temperature are
+    fitted on FER2013 PublicTest."""
+    from annotator.training.face import combine_face_models
+
+    _require(data)
+    for member in members:
+        _require(member)
+    ensemble = combine_face_models(data, members, output)
+    fit = ensemble.meta.training
+    typer.echo(
+        f"wrote {output}: weights {', '.join(f'{w:.2f}' for w in ensemble.meta.weights)}, "
+        f"balance tau {fit['balance_tau']:.2f}, temperature {ensemble.meta.temperature:.3f}, "
+        f"validation accuracy {fit['val_accuracy']:.4f}, UAR {fit['val_uar']:.4f}"
     )
 
 

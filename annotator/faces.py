@@ -13,6 +13,7 @@ from itertools import takewhile
 
 import numpy as np
 
+from annotator.face_alignment import align_video_face, landmarks_in_crop
 from annotator.media import MediaInfo, stream_frames
 
 CROP_SIZE = 128  # side of the square crop handed to the face-expression model
@@ -26,6 +27,8 @@ class Detection:
     width: float
     height: float
     confidence: float  # 0..1
+    # YuNet's five points (eyes, nose tip, mouth corners) as (x, y) pairs, frame pixels.
+    landmarks: tuple[float, ...] = ()
 
     @property
     def side(self) -> float:
@@ -41,9 +44,12 @@ class FaceSample:
     """The speaker's face in one sampled frame."""
 
     time: float
-    crop: np.ndarray  # CROP_SIZE x CROP_SIZE BGR uint8
+    aligned: np.ndarray  # 48x48 gray uint8, framed like FER2013 (annotator/face_alignment.py)
     confidence: float
     size: float  # side of the detected box, in pixels of the sampled frame
+    # CROP_SIZE x CROP_SIZE BGR uint8 around the face; kept only when asked for (--save-clips),
+    # since 49 KB a frame would grow with the recording's length.
+    crop: np.ndarray | None = None
 
 
 @dataclass
@@ -73,7 +79,9 @@ class FaceDetector:
         if scale < 1.0:
             size = (round(width * scale), round(height * scale))
             small = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
-        confidences, boxes, _ = yuface.detect(np.ascontiguousarray(small), conf=self.min_confidence)
+        confidences, boxes, points = yuface.detect(
+            np.ascontiguousarray(small), conf=self.min_confidence
+        )
         return [
             Detection(
                 x=float(box[0]) / scale,
@@ -81,14 +89,33 @@ class FaceDetector:
                 width=float(box[2]) / scale,
                 height=float(box[3]) / scale,
                 confidence=float(conf) / 100.0,
+                # Pixel centres scale as (x + 0.5) / scale - 0.5: alignment is sub-pixel work.
+                landmarks=tuple(float((v + 0.5) / scale - 0.5) for v in marks),
             )
-            for conf, box in zip(confidences, boxes, strict=True)
+            for conf, box, marks in zip(confidences, boxes, points, strict=True)
             if box[2] > 0 and box[3] > 0
         ]
 
 
 def crop_face(frame: np.ndarray, detection: Detection) -> np.ndarray:
     """Square crop centred on the face, CROP_SCALE times its box, padded at the frame's edges."""
+    return _crop_with_origin(frame, detection)[0]
+
+
+def aligned_face(crop: np.ndarray, origin: tuple[float, float], scale: float, d: Detection):
+    """The 48x48 FER-framed face from a crop cut by `_crop_with_origin`.
+
+    Aligned from the crop rather than the frame: the crop has already been shrunk with area
+    averaging to a face of about the same size whatever the face's size in the frame, so the
+    warp never shrinks much (no aliasing) and costs the same for every face.
+    """
+    return align_video_face(crop, landmarks_in_crop(np.array(d.landmarks), origin, scale))
+
+
+def _crop_with_origin(
+    frame: np.ndarray, detection: Detection
+) -> tuple[np.ndarray, tuple[float, float], float]:
+    """The crop, the frame pixel at its top-left corner, and crop pixels per frame pixel."""
     import cv2
 
     cx, cy = detection.center
@@ -100,8 +127,10 @@ def crop_face(frame: np.ndarray, detection: Detection) -> np.ndarray:
     if pad:
         frame = cv2.copyMakeBorder(frame, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
         x0, y0 = x0 + pad, y0 + pad
+    origin = (float(x0 - pad), float(y0 - pad))
     crop = frame[y0 : y0 + side, x0 : x0 + side]
-    return cv2.resize(crop, (CROP_SIZE, CROP_SIZE), interpolation=cv2.INTER_AREA)
+    resized = cv2.resize(crop, (CROP_SIZE, CROP_SIZE), interpolation=cv2.INTER_AREA)
+    return resized, origin, CROP_SIZE / side
 
 
 def _same_face(a: Detection, b: Detection) -> bool:
@@ -143,6 +172,14 @@ def pick_speaker(frames: Sequence[Sequence[Detection]]) -> list[int | None]:
     return [best.get(f) for f in range(len(frames))]
 
 
+_Cut = tuple[np.ndarray, np.ndarray | None]  # (aligned 48x48 gray, crop or None)
+
+
+def _cut(frame: np.ndarray, detection: Detection, keep_crop: bool) -> _Cut:
+    crop, origin, scale = _crop_with_origin(frame, detection)
+    return aligned_face(crop, origin, scale, detection), crop if keep_crop else None
+
+
 def _started(spans: Sequence[tuple[float, float]], order: Sequence[int], time: float) -> list[int]:
     """The spans (listed in start order) that have started by `time`."""
     return list(takewhile(lambda i: spans[i][0] <= time, order))
@@ -152,25 +189,28 @@ def collect_faces(
     frames: Iterable[tuple[float, np.ndarray]],
     spans: Sequence[tuple[float, float]],
     detector: FaceDetector,
+    keep_crops: bool = False,
 ) -> list[UtteranceFaces]:
-    """The speaker's face crops for each (start, end) span, from time-ordered sampled frames.
+    """The speaker's aligned faces for each (start, end) span, from time-ordered sampled frames
+    (and the wider crops too with `keep_crops`).
 
-    Only frames inside a span are looked at. The crops of every face in an utterance are kept
-    until it ends, since the speaker is chosen from the whole utterance; nothing more is held.
+    Only frames inside a span are looked at. Every face of an utterance is kept until it ends,
+    since the speaker is chosen from the whole utterance; after that only the speaker's stay.
     """
     results = [UtteranceFaces() for _ in spans]
     order = sorted(range(len(spans)), key=lambda i: spans[i][0])
-    pending: dict[int, list[tuple[float, list[Detection], list[np.ndarray]]]] = {}
+    pending: dict[int, list[tuple[float, list[Detection], list[_Cut]]]] = {}
     cursor = 0  # first span (in start order) that may still receive frames
 
     def finish(index: int) -> None:
         observed = pending.pop(index, [])
         chosen = pick_speaker([detections for _, detections, _ in observed])
-        for (time, detections, crops), pick in zip(observed, chosen, strict=True):
+        for (time, detections, cuts), pick in zip(observed, chosen, strict=True):
             if pick is not None:
                 detection = detections[pick]
+                aligned, crop = cuts[pick]
                 results[index].faces.append(
-                    FaceSample(time, crops[pick], detection.confidence, detection.side)
+                    FaceSample(time, aligned, detection.confidence, detection.side, crop)
                 )
 
     for time, frame in frames:
@@ -183,10 +223,10 @@ def collect_faces(
         if not inside:
             continue
         detections = detector.detect(frame)
-        crops = [crop_face(frame, d) for d in detections]
+        cuts = [_cut(frame, d, keep_crops) for d in detections]
         for index in inside:
             results[index].sampled += 1
-            pending.setdefault(index, []).append((time, detections, crops))
+            pending.setdefault(index, []).append((time, detections, cuts))
     for index in order[cursor:]:
         finish(index)
     return results
@@ -198,9 +238,11 @@ def speaker_faces(
     detector: FaceDetector,
     fps: float,
     frame_width: int,
+    keep_crops: bool = False,
 ) -> list[UtteranceFaces | None]:
     """The speaker's faces per span, streaming the video once; None per span without video."""
     if not info.has_video or not spans:
         return [None] * len(spans)
     until = max(end for _, end in spans)
-    return list(collect_faces(stream_frames(info, fps, frame_width, until=until), spans, detector))
+    frames = stream_frames(info, fps, frame_width, until=until)
+    return list(collect_faces(frames, spans, detector, keep_crops))

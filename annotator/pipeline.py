@@ -136,6 +136,7 @@ class Annotator:
                 self.detector,
                 options.face_fps,
                 options.frame_width,
+                keep_crops=options.save_clips is not None,
             )
         for utterance, found in zip(utterances, faces, strict=True):
             if found is not None:

@@ -1,9 +1,8 @@
-"""Face-expression inference: pipeline face crops in, calibrated 8-label probabilities out.
+"""Face-expression inference: aligned faces in, calibrated 8-label probabilities out.
 
-The crop contract (annotator/faces.py): a square BGR crop centred on the detected face box, side
-1.5 x max(box w, h), resized to 128x128. FER2013's faces are aligned much tighter, so
-`preprocess` keeps only a central part of the crop (CROP_FRACTION of its side, measured against
-FER2013 images on CREMA-D and GRID frames) before scaling it to 48x48 gray.
+The face contract (annotator/faces.py): each face is a 48x48 gray uint8 image, rotated, scaled
+and shifted by `annotator.face_alignment.align_face` so that its YuNet landmarks sit where
+FER2013's do. Training aligns FER2013's own images with the same function.
 """
 
 from __future__ import annotations
@@ -12,22 +11,16 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import cv2
 import numpy as np
 import torch
+from torch import nn
 
-from annotator.emotion.face_net import FaceNet, FaceNetConfig
+from annotator.emotion.face_net import FaceNetConfig, build_network
 from annotator.emotion.labels import FACE_LABELS, LABELS
 from annotator.emotion.probability import softmax
 
 DEFAULT_WEIGHTS = Path(__file__).parent / "weights" / "face_emotion.pt"
 FACE_SIDE = 48  # FER2013's image side: the network's input side
-
-# Part of the 1.5x-margin crop that matches FER2013's alignment: the central CROP_FRACTION of
-# the side, its centre CROP_CENTER_Y of the way down (faces in FER2013 sit a little low: the
-# crop keeps the chin and drops most of the forehead). See the measurement in the weights' notes.
-CROP_FRACTION = 0.64
-CROP_CENTER_Y = 0.5
 
 # FACE_LABELS column -> LABELS column; "calm" stays 0, the face carries no evidence for it.
 _TO_LABELS = np.array([LABELS.index(label) for label in FACE_LABELS], dtype=np.int64)
@@ -47,8 +40,8 @@ class FaceModelMeta:
     # borders and a 3x3 instead of 2x2 final map change every activation).
     net_side: int = 44
     test_crops: int = 1  # 1: the centre crop; 5: centre + four corners (each with its mirror)
-    crop_fraction: float = CROP_FRACTION
-    crop_center_y: float = CROP_CENTER_Y
+    # How faces were framed in training; inference frames them the same way.
+    alignment: str = "yunet-5-point-fer2013-template"
     temperature: float = 1.0  # fitted on FER2013 PublicTest logits (flip-averaged)
     training: dict = field(default_factory=dict)  # data, seed, epochs, scores, license note
 
@@ -65,31 +58,11 @@ class FaceModelMeta:
             input_side=int(data["input_side"]),
             net_side=int(data.get("net_side", 44)),
             test_crops=int(data.get("test_crops", 1)),
-            crop_fraction=float(data["crop_fraction"]),
-            crop_center_y=float(data["crop_center_y"]),
+            # Weights from before alignment were trained on FER2013 as it comes.
+            alignment=str(data.get("alignment", "none (FER2013 as is)")),
             temperature=float(data["temperature"]),
             training=dict(data.get("training", {})),
         )
-
-
-def preprocess(
-    crop_bgr: np.ndarray,
-    crop_fraction: float = CROP_FRACTION,
-    center_y: float = CROP_CENTER_Y,
-    side: int = FACE_SIDE,
-) -> np.ndarray:
-    """A pipeline crop (BGR or gray, any square size) -> float32 (1, side, side) gray in [0, 1]."""
-    image = np.asarray(crop_bgr)
-    if image.ndim == 3:
-        image = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-    h, w = image.shape[:2]
-    size = max(1, round(min(h, w) * crop_fraction))
-    top = int(np.clip(round(h * center_y - size / 2), 0, h - size))
-    left = (w - size) // 2
-    face = image[top : top + size, left : left + size]
-    # INTER_AREA: the crop is shrunk ~2x, and area averaging avoids aliasing there.
-    face = cv2.resize(face, (side, side), interpolation=cv2.INTER_AREA)
-    return (face.astype(np.float32) / 255.0)[None]
 
 
 def to_project_labels(probs: np.ndarray) -> np.ndarray:
@@ -102,7 +75,7 @@ def to_project_labels(probs: np.ndarray) -> np.ndarray:
 class FaceEmotionModel:
     """The trained network plus its preprocessing and temperature."""
 
-    def __init__(self, net: FaceNet, meta: FaceModelMeta, name: str = "face-cnn-fer2013") -> None:
+    def __init__(self, net: nn.Module, meta: FaceModelMeta, name: str = "face-cnn-fer2013") -> None:
         self.net = net.eval()
         self.meta = meta
         self.name = name  # recorded in the transcript's "models" block
@@ -111,31 +84,36 @@ class FaceEmotionModel:
 
     @classmethod
     def load(cls, path: Path | None = None) -> FaceEmotionModel:
-        """Default: the weights shipped in annotator/emotion/weights/."""
+        """One network's file (training writes these; the tool loads `FaceEnsemble`)."""
         path = Path(path) if path is not None else DEFAULT_WEIGHTS
         if not path.exists():
             raise FileNotFoundError(f"face-emotion weights not found: {path}")
         saved = torch.load(path, map_location="cpu", weights_only=True)
+        if "members" in saved:
+            raise ValueError(f"{path}: an ensemble of face networks, not one network")
+        return cls.from_saved(saved, path.name)
+
+    @classmethod
+    def from_saved(cls, saved: dict, label: str) -> FaceEmotionModel:
         meta = FaceModelMeta.from_dict(saved["meta"])
-        net = FaceNet(FaceNetConfig.from_dict(meta.net))
+        net = build_network(meta.net)
         # Weights may be stored as float16 to keep the package small; compute in float32.
         net.load_state_dict(
             {k: v.float() if v.is_floating_point() else v for k, v in saved["state_dict"].items()}
         )
-        return cls(net, meta, name=f"face-cnn-fer2013 ({path.name})")
+        arch = meta.net.get("arch", "vgg")
+        return cls(net, meta, name=f"face-{arch}-fer2013 ({label})")
 
-    def save(self, path: Path, half: bool = True) -> None:
+    def saved(self, half: bool = True) -> dict:
         state = {
             k: v.half() if half and v.is_floating_point() else v
             for k, v in self.net.state_dict().items()
         }
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        torch.save({"state_dict": state, "meta": self.meta.to_dict()}, path)
+        return {"state_dict": state, "meta": self.meta.to_dict()}
 
-    def preprocess(self, crop_bgr: np.ndarray) -> np.ndarray:
-        return preprocess(
-            crop_bgr, self.meta.crop_fraction, self.meta.crop_center_y, self.meta.input_side
-        )
+    def save(self, path: Path, half: bool = True) -> None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        torch.save(self.saved(half), path)
 
     def logits(self, faces: np.ndarray) -> np.ndarray:
         """(N, 1, 48, 48) float faces in [0, 1] -> (N, 7) uncalibrated logits.
@@ -160,17 +138,101 @@ class FaceEmotionModel:
         """Calibrated (N, 8) probabilities in LABELS order from (N, 7) logits."""
         return to_project_labels(softmax(logits, self.meta.temperature))
 
-    def predict_aligned(self, gray: np.ndarray) -> np.ndarray:
-        """FER2013-aligned uint8 gray faces (N, 48, 48) -> (N, 8) probabilities."""
-        faces = np.asarray(gray, dtype=np.float32)[:, None] / 255.0
-        return self.probabilities(self.logits(faces))
-
-    def predict(self, crops: Sequence[np.ndarray]) -> np.ndarray:
-        """Pipeline crops (128x128 BGR) -> (N, 8) calibrated probabilities, rows sum to 1."""
-        if len(crops) == 0:
+    def predict(self, faces: Sequence[np.ndarray]) -> np.ndarray:
+        """Aligned uint8 gray faces (each 48x48) -> (N, 8) calibrated probabilities."""
+        if len(faces) == 0:
             return np.zeros((0, len(LABELS)), dtype=np.float32)
-        faces = np.stack([self.preprocess(crop) for crop in crops])
-        return self.probabilities(self.logits(faces))
+        images = np.stack([np.asarray(face, dtype=np.float32) for face in faces])[:, None] / 255.0
+        return self.probabilities(self.logits(images))
+
+
+@dataclass
+class EnsembleMeta:
+    """How the members' outputs are combined; fitted on FER2013 PublicTest."""
+
+    weights: tuple[float, ...]  # per member, on its own calibrated log-probabilities
+    temperature: float = 1.0  # of the combined scores
+    # Added to the combined scores before the temperature: a logit adjustment (-tau x log of
+    # the training class frequencies) that lifts rare classes such as disgust, whose recall a
+    # plain argmax leaves near zero.
+    class_bias: tuple[float, ...] = (0.0,) * len(FACE_LABELS)
+    training: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["weights"], data["class_bias"] = list(self.weights), list(self.class_bias)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> EnsembleMeta:
+        return cls(
+            weights=tuple(float(w) for w in data["weights"]),
+            temperature=float(data["temperature"]),
+            class_bias=tuple(float(b) for b in data["class_bias"]),
+            training=dict(data.get("training", {})),
+        )
+
+
+class FaceEnsemble:
+    """One or more face networks whose calibrated log-probabilities are averaged.
+
+    The shipped model is a VGG-style `FaceNet` and a mini-XCEPTION: two networks of different
+    design err on different faces, and the average is more accurate than either (see
+    docs/face-emotion.md). A file holding one network loads as an ensemble of one, with the
+    same probabilities as that network alone.
+    """
+
+    def __init__(self, members: Sequence[FaceEmotionModel], meta: EnsembleMeta) -> None:
+        if len(members) != len(meta.weights):
+            raise ValueError(f"{len(members)} face networks but {len(meta.weights)} weights")
+        self.members = list(members)
+        self.meta = meta
+        self.name = " + ".join(member.name for member in self.members)
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> FaceEnsemble:
+        """Default: the weights shipped in annotator/emotion/weights/."""
+        path = Path(path) if path is not None else DEFAULT_WEIGHTS
+        if not path.exists():
+            raise FileNotFoundError(f"face-emotion weights not found: {path}")
+        saved = torch.load(path, map_location="cpu", weights_only=True)
+        if "members" not in saved:
+            return cls([FaceEmotionModel.from_saved(saved, path.name)], EnsembleMeta((1.0,)))
+        members = [
+            FaceEmotionModel.from_saved(member, f"{path.name} #{i + 1}")
+            for i, member in enumerate(saved["members"])
+        ]
+        return cls(members, EnsembleMeta.from_dict(saved["ensemble"]))
+
+    def save(self, path: Path) -> None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        members = [member.saved() for member in self.members]
+        torch.save({"members": members, "ensemble": self.meta.to_dict()}, path)
+
+    def member_scores(self, images: np.ndarray) -> list[np.ndarray]:
+        """Each member's calibrated log-probabilities (N, 7) for (N, 1, 48, 48) faces."""
+        scores = []
+        for member in self.members:
+            logits = member.logits(images) / member.meta.temperature
+            scores.append(logits - _logsumexp(logits))
+        return scores
+
+    def combine(self, scores: Sequence[np.ndarray]) -> np.ndarray:
+        """Members' log-probabilities -> the combined (N, 7) probabilities over FACE_LABELS."""
+        combined = sum(w * s for w, s in zip(self.meta.weights, scores, strict=True))
+        return softmax(combined + np.asarray(self.meta.class_bias), self.meta.temperature)
+
+    def predict(self, faces: Sequence[np.ndarray]) -> np.ndarray:
+        """Aligned uint8 gray faces (each 48x48) -> (N, 8) calibrated probabilities."""
+        if len(faces) == 0:
+            return np.zeros((0, len(LABELS)), dtype=np.float32)
+        images = np.stack([np.asarray(face, dtype=np.float32) for face in faces])[:, None] / 255.0
+        return to_project_labels(self.combine(self.member_scores(images)))
+
+
+def _logsumexp(x: np.ndarray) -> np.ndarray:
+    top = x.max(axis=1, keepdims=True)
+    return top + np.log(np.exp(x - top).sum(axis=1, keepdims=True))
 
 
 def _crop_offsets(side: int, crop: int, n: int) -> list[tuple[int, int]]:

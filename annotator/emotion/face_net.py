@@ -73,6 +73,18 @@ class FaceNet(nn.Module):
         return self.head(self.features(standardise(x)))
 
 
+MINI_XCEPTION = "mini-xception"
+
+
+def build_network(net: dict) -> nn.Module:
+    """The network a weights file describes: `FaceNet` by default, or mini-XCEPTION."""
+    if net.get("arch") == MINI_XCEPTION:
+        from annotator.emotion.mini_xception import MiniXception
+
+        return MiniXception(int(net["n_classes"]))
+    return FaceNet(FaceNetConfig.from_dict(net))
+
+
 def standardise(x: torch.Tensor) -> torch.Tensor:
     """Per-image zero mean, unit variance.
 

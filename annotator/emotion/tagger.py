@@ -68,13 +68,13 @@ class EmotionTagger:
         (conversational prior re-estimated per recording), "conversation" (fixed) or "acted"
         (the models' own, balanced)."""
         from annotator.emotion.audio import SpeechEmotionModel
-        from annotator.emotion.face import FaceEmotionModel
+        from annotator.emotion.face import FaceEnsemble
 
         if prior not in PRIORS:
             raise ValueError(f"prior {prior!r}: choose one of {', '.join(PRIORS)}")
         self.speech = SpeechEmotionModel.load(speech_weights)
         self.encoder = encoder
-        self.face = FaceEmotionModel.load(face_weights)
+        self.face = FaceEnsemble.load(face_weights)
         from annotator.emotion.text import TextEmotionModel
 
         self.text = TextEmotionModel.load() if text else None
@@ -225,12 +225,12 @@ class EmotionTagger:
     ) -> list[np.ndarray | None]:
         """One distribution per utterance with a face: frames weighted by confidence x size.
 
-        All crops of the recording go through the network in one batched call.
+        All faces of the recording go through the network in one batched call.
         """
         from annotator.emotion.face import combine_frames
 
-        crops = [f.crop for found in faces if found for f in found.faces]
-        frame_probs = self.face.predict(crops)
+        aligned = [f.aligned for found in faces if found for f in found.faces]
+        frame_probs = self.face.predict(aligned)
         result: list[np.ndarray | None] = []
         offset = 0
         for found in faces:

@@ -1,7 +1,8 @@
 """Face-expression corpora: FER2013's npz and plain `<label>/*.png|jpg` folders.
 
 Both readers return 48x48 gray uint8 faces (FER2013's format) with labels as indices into
-FACE_LABELS, the seven project labels a face model can predict ("calm" has no face data).
+FACE_LABELS, the seven project labels a face model can predict ("calm" has no face data), each
+face aligned by `annotator.face_alignment.align_face` as the pipeline aligns its faces.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import numpy as np
 
 from annotator.emotion.face import FACE_SIDE
 from annotator.emotion.labels import FACE_LABELS, FER2013_CLASSES, FER2013_TO_LABEL
+from annotator.face_alignment import align_face, small_face_landmarks
 
 # The face model's own classes, in project order without "calm".
 FER2013_USAGES: tuple[str, ...] = ("Training", "PublicTest", "PrivateTest")
@@ -29,6 +31,7 @@ _FER_TO_FACE = np.array(
 class FaceData:
     images: np.ndarray  # uint8 (N, 48, 48) gray
     labels: np.ndarray  # int64 (N,) indices into FACE_LABELS
+    aligned: np.ndarray | None = None  # bool (N,): a face was found and aligned
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -38,7 +41,8 @@ class FaceData:
         if n >= len(self):
             return self
         order = np.random.default_rng(seed).permutation(len(self))[:n]
-        return FaceData(self.images[order], self.labels[order])
+        aligned = None if self.aligned is None else self.aligned[order]
+        return FaceData(self.images[order], self.labels[order], aligned)
 
 
 def fer_to_face_labels(fer_labels: np.ndarray) -> np.ndarray:
@@ -69,11 +73,8 @@ def load_fer2013(path: Path, usage: str) -> FaceData:
 
 
 def load_image_folder(root: Path) -> FaceData:
-    """`root/<label>/*.png|jpg`: faces already aligned like FER2013 (tight, any size).
-
-    Images are read gray and resized to 48x48. Pipeline crops (128x128 with a margin) are not
-    FER-aligned: run them through `annotator.emotion.face.preprocess` instead.
-    """
+    """`root/<label>/*.png|jpg`: faces framed like FER2013 (tight, any size), read gray and
+    resized to 48x48. `load_face_data` then aligns them as it aligns FER2013."""
     images: list[np.ndarray] = []
     labels: list[int] = []
     for folder in sorted(p for p in Path(root).iterdir() if p.is_dir()):
@@ -93,11 +94,26 @@ def load_image_folder(root: Path) -> FaceData:
     return FaceData(np.stack(images), np.array(labels, dtype=np.int64))
 
 
-def load_face_data(path: Path, usage: str = "PrivateTest") -> FaceData:
-    """An .npz (FER2013 layout, one usage split) or a `<label>/` image folder."""
+def load_face_data(path: Path, usage: str = "PrivateTest", align: bool = True) -> FaceData:
+    """An .npz (FER2013 layout, one usage split) or a `<label>/` image folder, aligned."""
     path = Path(path)
     if path.is_dir():
-        return load_image_folder(path)
-    if path.suffix == ".npz":
-        return load_fer2013(path, usage)
-    raise ValueError(f"{path}: expected a FER2013 .npz or a folder of <label>/ images")
+        data = load_image_folder(path)
+    elif path.suffix == ".npz":
+        data = load_fer2013(path, usage)
+    else:
+        raise ValueError(f"{path}: expected a FER2013 .npz or a folder of <label>/ images")
+    return align_faces(data) if align else data
+
+
+def align_faces(data: FaceData) -> FaceData:
+    """Each face aligned to FER2013's template; a face YuNet does not find stays as it is
+    (it is already framed like FER2013, only not corrected for tilt and size)."""
+    images = data.images.copy()
+    found = np.zeros(len(images), dtype=bool)
+    for i, gray in enumerate(data.images):
+        landmarks = small_face_landmarks(gray)
+        if landmarks is not None:
+            images[i] = align_face(gray, landmarks)
+            found[i] = True
+    return FaceData(images, data.labels, found)
