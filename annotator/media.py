@@ -7,13 +7,17 @@ ffprobe, because imageio-ffmpeg ships ffmpeg only.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
+import tempfile
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -126,9 +130,76 @@ def probe(path: Path) -> MediaInfo:
     )
 
 
+class SampleFile:
+    """A recording's 16 kHz mono float32 samples in an unlinked temporary file; slicing reads.
+
+    An hour of float32 is 230 MB: held in the process it would make memory grow with the
+    recording's length. Here ffmpeg writes the samples straight into a temporary file (in the
+    system's temporary folder, TMPDIR; already unlinked, so nothing is left behind even when the
+    process is killed) and each stage reads the stretch it needs, so the process holds one
+    piece or one utterance at a time and the operating system's page cache the rest. A slice
+    `samples[first:last]` is a new, writable float32 array with exactly the values decoding into
+    memory gives; `np.asarray(samples)` or `samples[:]` reads the whole recording (short clips).
+    """
+
+    dtype = np.dtype(np.float32)
+
+    def __init__(self, file: BinaryIO) -> None:
+        self._file = file
+        self._lock = threading.Lock()  # seek + read is one step for threads sharing the file
+        file.seek(0, os.SEEK_END)
+        self._count = file.tell() // self.dtype.itemsize
+
+    @classmethod
+    def from_array(cls, samples: np.ndarray) -> SampleFile:
+        """The same kind of store for samples already in memory (tests, synthetic audio)."""
+        file = tempfile.TemporaryFile(prefix="annotator-audio-")
+        file.write(np.ascontiguousarray(samples, dtype=np.float32).tobytes())
+        return cls(file)
+
+    def __len__(self) -> int:
+        return self._count
+
+    @property
+    def size(self) -> int:
+        return self._count
+
+    @property
+    def duration(self) -> float:
+        return self._count / SAMPLE_RATE
+
+    def __getitem__(self, index: slice) -> np.ndarray:
+        if not isinstance(index, slice):
+            raise TypeError("SampleFile is read by slices: samples[first:last]")
+        first, last, step = index.indices(self._count)
+        if step != 1:
+            raise ValueError("SampleFile slices are contiguous (no step)")
+        out = np.empty(max(0, last - first), dtype=self.dtype)
+        view = memoryview(out).cast("B")
+        with self._lock:
+            self._file.seek(first * self.dtype.itemsize)
+            done = 0
+            while done < len(view):
+                read = self._file.readinto(view[done:])
+                if not read:
+                    raise MediaError("decoded audio file ended early")
+                done += read
+        return out
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        whole = self[:]
+        return whole if dtype is None else whole.astype(dtype, copy=False)
+
+    def close(self) -> None:
+        self._file.close()
+
+
+Samples = np.ndarray | SampleFile  # what the stages read audio from: anything sliced to float32
+
+
 @dataclass(frozen=True)
 class DecodedAudio:
-    samples: np.ndarray  # float32, mono, SAMPLE_RATE
+    samples: SampleFile  # float32, mono, SAMPLE_RATE; read by slices
     warnings: tuple[str, ...] = ()
 
     @property
@@ -137,7 +208,7 @@ class DecodedAudio:
 
 
 def decode_audio(info: MediaInfo) -> DecodedAudio:
-    """Decode the first audio stream once, to 16 kHz mono float32: every stage shares this array.
+    """Decode the first audio stream once, to 16 kHz mono float32: every stage reads slices of it.
 
     A partly damaged stream decodes as far as ffmpeg can; what it complained about is kept as
     warnings rather than failing the whole recording.
@@ -152,13 +223,19 @@ def decode_audio(info: MediaInfo) -> DecodedAudio:
         .global_args("-nostdin", "-hide_banner", "-loglevel", "error")
         .compile(cmd=ffmpeg_executable())
     )
-    result = subprocess.run(command, capture_output=True)
-    stderr = result.stderr.decode("utf-8", errors="replace")
-    if result.returncode != 0:
-        raise MediaError(f"audio could not be decoded: {_ffmpeg_problem(stderr)}")
-    samples = np.frombuffer(result.stdout, dtype=np.float32)
-    if samples.size == 0:
-        raise MediaError("audio stream is empty (no samples decoded)")
+    file = tempfile.TemporaryFile(prefix="annotator-audio-")
+    try:
+        # ffmpeg writes into the file itself: the samples never pass through this process whole.
+        result = subprocess.run(command, stdout=file, stderr=subprocess.PIPE)
+        stderr = result.stderr.decode("utf-8", errors="replace")
+        if result.returncode != 0:
+            raise MediaError(f"audio could not be decoded: {_ffmpeg_problem(stderr)}")
+        samples = SampleFile(file)
+        if len(samples) == 0:
+            raise MediaError("audio stream is empty (no samples decoded)")
+    except BaseException:
+        file.close()
+        raise
     warnings = tuple(dict.fromkeys(line.strip() for line in stderr.splitlines() if line.strip()))
     return DecodedAudio(samples=samples, warnings=warnings[:5])
 
@@ -173,13 +250,18 @@ def frame_size(info: MediaInfo, max_width: int) -> tuple[int, int]:
 
 
 def stream_frames(
-    info: MediaInfo, fps: float, max_width: int, until: float | None = None
+    info: MediaInfo,
+    fps: float,
+    max_width: int,
+    until: float | None = None,
+    decoder_options: tuple[str, ...] = (),
 ) -> Iterator[tuple[float, np.ndarray]]:
     """Yield (time, BGR frame) sampled at `fps`, decoding the video once, in time order.
 
     ffmpeg does the sampling and scaling, so only the sampled frames reach Python and no more
     than one frame is held at a time. Frame k is taken at time k / fps from the stream's start.
-    Stops (and stops ffmpeg) after `until` seconds.
+    Stops (and stops ffmpeg) after `until` seconds. `decoder_options` go before the input
+    (such as `-skip_frame noref`).
     """
     import ffmpeg
 
@@ -195,6 +277,7 @@ def stream_frames(
     if until is not None:
         # Let ffmpeg stop on its own shortly after the last frame we need.
         command[1:1] = ["-t", f"{until + 1.0 / fps + 0.5:.3f}"]
+    command[1:1] = list(decoder_options)
     bytes_per_frame = width * height * 3
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     assert process.stdout is not None

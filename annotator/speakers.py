@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from annotator.media import SAMPLE_RATE
+from annotator.media import SAMPLE_RATE, Samples
 from annotator.transcript import Word
 
 CAMPPLUS_WEIGHTS = Path(__file__).parent / "weights" / "campplus_cn_en_common.fp16.pt"
@@ -62,9 +62,11 @@ def _kaldi_fbank(samples: torch.Tensor, n_mels: int = 80) -> torch.Tensor:
     frames = frames - frames.mean(-1, keepdim=True)
     previous = torch.cat([frames[..., :1], frames[..., :-1]], dim=-1)
     frames = frames - 0.97 * previous
-    window = torch.hann_window(length, periodic=False, dtype=samples.dtype).pow(0.85)
+    window = torch.hann_window(
+        length, periodic=False, dtype=samples.dtype, device=samples.device
+    ).pow(0.85)
     power = torch.fft.rfft(frames * window, n=fft).abs().pow(2)[..., : fft // 2]
-    energies = power @ _mel_banks(n_mels, fft).T
+    energies = power @ _mel_banks(n_mels, fft).to(samples.device).T
     return energies.clamp_min(torch.finfo(samples.dtype).eps).log()
 
 
@@ -260,11 +262,15 @@ def _package_file(package: str, relative: str) -> Path:
 class SpeakerEmbedder:
     """A speaker embedding model, loaded once; embeds windows of 16 kHz mono audio."""
 
-    def __init__(self, model: nn.Module, kind: str, name: str, threads: int):
+    def __init__(self, model: nn.Module, kind: str, name: str, threads: int, device: str = "cpu"):
         self.model, self.kind, self.name, self.threads = model.eval(), kind, name, threads
+        self.device = device
+        self.model.to(device)
 
     @classmethod
-    def load(cls, threads: int = 0, model: str | None = None) -> SpeakerEmbedder:
+    def load(
+        cls, threads: int = 0, model: str | None = None, device: str = "cpu"
+    ) -> SpeakerEmbedder:
         kind = model or DEFAULT_MODEL
         if kind == "campplus":
             state = torch.load(CAMPPLUS_WEIGHTS, map_location="cpu", weights_only=True)
@@ -282,18 +288,21 @@ class SpeakerEmbedder:
             name = "resemblyzer GE2E"
         else:
             raise ValueError(f"unknown speaker model {kind!r} (campplus or resemblyzer)")
-        return cls(net, kind, name, threads)
+        return cls(net, kind, name, threads, device)
 
-    def embed(self, samples: np.ndarray, spans: Sequence[tuple[float, float]]) -> np.ndarray:
-        """L2-normalised embeddings (len(spans), dim) of the windows (start, end) in seconds."""
-        pieces = [
-            samples[int(round(s * SAMPLE_RATE)) : int(round(e * SAMPLE_RATE))] for s, e in spans
-        ]
-        out: list[np.ndarray | None] = [None] * len(pieces)
+    def embed(self, samples: Samples, spans: Sequence[tuple[float, float]]) -> np.ndarray:
+        """L2-normalised embeddings (len(spans), dim) of the windows (start, end) in seconds.
+
+        Windows are read from `samples` a batch at a time: together they cover the speech about
+        twice over, more than the whole recording."""
+        bounds = [(int(round(s * SAMPLE_RATE)), int(round(e * SAMPLE_RATE))) for s, e in spans]
+        total = len(samples)
+        bounds = [(min(first, total), min(last, total)) for first, last in bounds]
+        out: list[np.ndarray | None] = [None] * len(bounds)
         # Windows of equal length go through the network together (most are exactly WINDOW long).
         by_length: dict[int, list[int]] = {}
-        for i, piece in enumerate(pieces):
-            by_length.setdefault(len(piece), []).append(i)
+        for i, (first, last) in enumerate(bounds):
+            by_length.setdefault(max(0, last - first), []).append(i)
         previous_threads = torch.get_num_threads()
         if self.threads:
             torch.set_num_threads(self.threads)
@@ -302,8 +311,9 @@ class SpeakerEmbedder:
                 for indexes in by_length.values():
                     for chunk in range(0, len(indexes), 64):
                         batch = indexes[chunk : chunk + 64]
-                        audio = torch.from_numpy(np.stack([pieces[i] for i in batch]))
-                        vectors = F.normalize(self._forward(audio.float()), dim=-1).numpy()
+                        pieces = [samples[bounds[i][0] : bounds[i][1]] for i in batch]
+                        audio = torch.from_numpy(np.stack(pieces)).to(self.device)
+                        vectors = F.normalize(self._forward(audio.float()), dim=-1).cpu().numpy()
                         for i, vector in zip(batch, vectors, strict=True):
                             out[i] = vector
         finally:
@@ -323,12 +333,12 @@ class SpeakerEmbedder:
             400,
             160,
             400,
-            torch.hann_window(400),
+            torch.hann_window(400, device=audio.device),
             center=True,
             pad_mode="constant",
             return_complex=True,
         )
-        mels = (_ge2e_mel_basis() @ spec.abs().pow(2)).transpose(1, 2)
+        mels = (_ge2e_mel_basis().to(audio.device) @ spec.abs().pow(2)).transpose(1, 2)
         return self.model(mels)
 
 
@@ -499,7 +509,7 @@ def cluster(
 
 
 def diarize(
-    samples: np.ndarray,
+    samples: Samples,
     words: Sequence[Word],
     embedder: SpeakerEmbedder,
     options: DiarizationOptions = DiarizationOptions(),

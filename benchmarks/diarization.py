@@ -191,7 +191,7 @@ def transcribe_cached(audio: Path, samples: np.ndarray) -> tuple[list[AsrSegment
 def load_audio(path: Path) -> np.ndarray:
     from annotator.media import decode_audio, probe
 
-    return decode_audio(probe(path)).samples
+    return decode_audio(probe(path)).samples[:]  # the whole recording as one array
 
 
 def run(args: argparse.Namespace) -> None:

@@ -44,7 +44,7 @@ def timed(function):
 
 
 def audio_of(path: Path):
-    return decode_audio(probe(path)).samples
+    return decode_audio(probe(path)).samples[:]  # the whole recording as one array
 
 
 def padded_detection(model, speech):

@@ -308,7 +308,7 @@ def run_fold(
                 transcript = Transcript.from_dict(json.loads(out.read_text()))
                 seconds = float(saved.with_suffix(".seconds").read_text())
             utterances = transcript.utterances
-            samples = media.decode_audio(media.probe(recording)).samples
+            samples = media.decode_audio(media.probe(recording)).samples[:]
             speakers = [u.speaker for u in utterances] if utterances[0].speaker else None
             run = retag(annotator, samples, truth, utterances, speakers, config, name, fold)
             run.seconds = round(seconds, 1)

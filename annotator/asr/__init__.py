@@ -30,19 +30,20 @@ __all__ = [
 ]
 
 
-def load_engine(engine: str, model: str, threads: int = 0) -> AsrEngine:
-    """The named engine with the named model, loaded; ModelLoadError says why not."""
+def load_engine(engine: str, model: str, threads: int = 0, device: str = "cpu") -> AsrEngine:
+    """The named engine with the named model, loaded on `device` ("cpu" or "cuda");
+    ModelLoadError says why not."""
     if engine not in ENGINES:
         raise ModelLoadError(f"unknown Whisper engine {engine!r} (available: {', '.join(ENGINES)})")
     if model == "auto":  # a model per recording, chosen by its language
         from annotator.asr.auto import load_auto
 
-        return load_auto(engine, threads, load_engine)
+        return load_auto(engine, threads, load_engine, device)
     ref = resolve(model)
     if engine == "faster-whisper":
         from annotator.asr.faster import FasterWhisperEngine
 
-        return FasterWhisperEngine(ref, threads=threads)
+        return FasterWhisperEngine(ref, threads=threads, device=device)
     from annotator.asr.openai_whisper import OpenAIWhisperEngine  # torch only when chosen
 
-    return OpenAIWhisperEngine(ref, threads=threads)
+    return OpenAIWhisperEngine(ref, threads=threads, device=device)

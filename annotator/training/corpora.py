@@ -124,7 +124,7 @@ def load_audio(path: str | Path) -> np.ndarray:
     """Any audio/video file as 16 kHz mono float32, decoded exactly as the pipeline decodes a
     recording (ffmpeg, `annotator.media`), so a model sees the same samples in training and
     in use."""
-    return decode_audio(probe(Path(path))).samples
+    return decode_audio(probe(Path(path))).samples[:]  # a short clip, whole
 
 
 _CREMA_D = re.compile(r"^(\d{4})_[A-Z]{3}_(ANG|DIS|FEA|HAP|NEU|SAD)_")

@@ -36,7 +36,7 @@ def clip_evidence(
     evidence = []
     for path in paths:
         info = media.probe(path)
-        audio = media.decode_audio(info).samples
+        audio = media.decode_audio(info).samples[:]  # a short clip, whole
         duration = len(audio) / media.SAMPLE_RATE
         faces = speaker_faces(
             info, [(0.0, duration)], detector, options.face_fps, options.frame_width
