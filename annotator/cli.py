@@ -19,15 +19,16 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
-from annotator.options import DEFAULTS, ENGINES, FUSIONS, PRIORS, Options
+from annotator.options import DEFAULTS, DEVICES, ENGINES, FUSIONS, PRIORS, Options
 from annotator.utterances import SplitRules
 
 # Choices as Enums: Typer then lists them in --help and rejects others as usage errors (exit 2).
 Engine = Enum("Engine", {name: name for name in ENGINES}, type=str)
 Fusion = Enum("Fusion", {name: name for name in FUSIONS}, type=str)
 Prior = Enum("Prior", {name: name for name in PRIORS}, type=str)
+Device = Enum("Device", {name: name for name in DEVICES}, type=str)
 DEFAULT_ENGINE, DEFAULT_FUSION = Engine(DEFAULTS.engine), Fusion(DEFAULTS.fusion)
-DEFAULT_PRIOR = Prior(DEFAULTS.prior)
+DEFAULT_PRIOR, DEFAULT_DEVICE = Prior(DEFAULTS.prior), Device(DEFAULTS.device)
 
 # Shared by `annotate -o x.html` and `annotate report`.
 EmbedMedia = Annotated[
@@ -101,6 +102,13 @@ def annotate(
     threads: Annotated[
         int, typer.Option(help="CPU threads any stage may use (0 = the libraries choose).")
     ] = DEFAULTS.threads,
+    device: Annotated[
+        Device,
+        typer.Option(
+            help="Where the models run: 'cuda' (an NVIDIA GPU; Whisper in float16), 'cpu', or "
+            "'auto' (cuda when a GPU is found)."
+        ),
+    ] = DEFAULT_DEVICE,
     face_fps: Annotated[
         float, typer.Option(help="Video frames sampled per second of speech for faces.")
     ] = DEFAULTS.face_fps,
@@ -200,6 +208,7 @@ def annotate(
         whisper_model=whisper_model,
         language=language,
         threads=threads,
+        device=device.value,
         face_fps=face_fps,
         split=SplitRules(max_duration=max_utterance),
         save_clips=save_clips,

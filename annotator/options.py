@@ -10,6 +10,7 @@ from typing import Any
 from annotator.utterances import SplitRules
 
 ENGINES = ("faster-whisper", "openai-whisper")
+DEVICES = ("auto", "cpu", "cuda")
 FUSIONS = ("late", "learned")
 PRIORS = ("adaptive", "conversation", "acted")
 
@@ -40,6 +41,9 @@ class Options:
     speaker_names: tuple[str, ...] = ()  # names for SPEAKER_1, SPEAKER_2, ... in order
     text_emotion: bool = True  # the language branch (English transcripts only)
     prior: str = "adaptive"  # emotion prior: adaptive / conversation / acted (see fusion)
+    # Where the models run: "cuda" (an NVIDIA GPU: faster-whisper in float16, the torch models
+    # there too), "cpu", or "auto" (cuda when one is found). The pipeline records the one used.
+    device: str = "auto"
 
     @property
     def one_speaker(self) -> bool:
@@ -50,6 +54,13 @@ class Options:
         """Raise ValueError with a one-line reason for settings that cannot work together."""
         if self.engine not in ENGINES:
             raise ValueError(f"--engine {self.engine}: choose one of {', '.join(ENGINES)}")
+        if self.device not in DEVICES:
+            raise ValueError(f"--device {self.device}: choose one of {', '.join(DEVICES)}")
+        if self.device == "cuda" and not cuda_available():
+            raise ValueError(
+                "--device cuda: no CUDA GPU is available here (neither CTranslate2 nor torch "
+                "finds one); use --device cpu or auto"
+            )
         if self.fusion not in FUSIONS:
             raise ValueError(f"--fusion {self.fusion}: choose one of {', '.join(FUSIONS)}")
         if (self.fusion == "learned") != (self.fusion_weights is not None):
@@ -113,8 +124,38 @@ class Options:
             "max_speakers": self.max_speakers,
             "text_emotion": self.text_emotion,
             "prior": self.prior,
-            "device": "cpu",
+            "device": self.device,  # as resolved by the pipeline: "cpu" or "cuda"
         }
+
+
+def cuda_available() -> bool:
+    """Whether CTranslate2 (faster-whisper) or torch can use an NVIDIA GPU here."""
+    return ctranslate2_cuda() or torch_cuda()
+
+
+def ctranslate2_cuda() -> bool:
+    try:
+        import ctranslate2
+
+        return ctranslate2.get_cuda_device_count() > 0
+    except Exception:  # a CUDA-less build or a broken driver: no GPU for it
+        return False
+
+
+def torch_cuda() -> bool:
+    try:
+        import torch
+
+        return bool(torch.cuda.is_available())
+    except Exception:  # as above
+        return False
+
+
+def resolve_device(device: str) -> str:
+    """ "cpu" or "cuda" for a --device value ("auto": cuda when a GPU is found)."""
+    if device == "auto":
+        return "cuda" if cuda_available() else "cpu"
+    return device
 
 
 DEFAULTS = Options()

@@ -7,9 +7,9 @@ what an earlier stage already produced (the audio is decoded once, the video str
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +19,7 @@ from annotator.asr import ModelLoadError, load_engine
 from annotator.asr.language import detection_of
 from annotator.emotion.fusion import summarize
 from annotator.faces import FaceDetector, speaker_faces
-from annotator.options import Options
+from annotator.options import Options, ctranslate2_cuda, resolve_device, torch_cuda
 from annotator.transcript import FaceFrames, Source, Speaker, Transcript, Utterance
 from annotator.utterances import segments_to_spans
 
@@ -48,9 +48,18 @@ class Annotator:
     def __init__(self, options: Options | None = None) -> None:
         options = options or Options()
         options.check()
+        # "auto" becomes the device used, which the transcript records.
+        options = replace(options, device=resolve_device(options.device))
         self.options = options
         limit_threads(options.threads)
-        self.asr = load_engine(options.engine, options.whisper_model, options.threads)
+        # Each library on the GPU when it can use it (a CPU-only torch beside a CUDA build of
+        # CTranslate2, or the reverse, still runs, that part on the CPU).
+        on_gpu = options.device == "cuda"
+        self.asr_device = "cuda" if on_gpu and ctranslate2_cuda() else "cpu"
+        self.torch_device = "cuda" if on_gpu and torch_cuda() else "cpu"
+        self.asr = load_engine(
+            options.engine, options.whisper_model, options.threads, self.asr_device
+        )
         if options.language not in (None, "en") and not self.asr.is_multilingual:
             raise ModelLoadError(
                 f"{self.asr.name} is English-only; --language {options.language} needs a "
@@ -61,7 +70,7 @@ class Annotator:
         if options.diarize and not options.one_speaker:
             from annotator.speakers import SpeakerEmbedder
 
-            self.embedder = SpeakerEmbedder.load(threads=options.threads)
+            self.embedder = SpeakerEmbedder.load(threads=options.threads, device=self.torch_device)
         self.tagger = None
         if options.emotion:
             from annotator.emotion.tagger import EmotionTagger
@@ -74,6 +83,7 @@ class Annotator:
                 # A learned head reads voice and face only: the words would be loaded for nothing.
                 text=options.text_emotion and options.fusion != "learned",
                 prior=options.prior,
+                device=self.torch_device,
             )
 
     def _speech_encoder(self):
@@ -86,7 +96,7 @@ class Annotator:
         asr = self.asr.english if isinstance(self.asr, AutoEngine) else self.asr
         if isinstance(asr, FasterWhisperEngine) and asr.ref.is_bundled:
             return WhisperEncoder.from_whisper_model(asr.model, name="tiny.en")
-        return bundled_encoder(self.options.threads)
+        return bundled_encoder(self.options.threads, self.asr_device)
 
     @property
     def models(self) -> dict[str, str]:
@@ -141,7 +151,7 @@ class Annotator:
         for utterance, found in zip(utterances, faces, strict=True):
             if found is not None:
                 utterance.face_frames = FaceFrames(sampled=found.sampled, with_face=found.with_face)
-        clips = [self.audio_slice(audio.samples, u) for u in utterances]
+        clips = Clips(audio.samples, [self.clip_span(u) for u in utterances])
         summary = None
         if self.tagger is not None:
             with stage("emotion"):
@@ -200,11 +210,33 @@ class Annotator:
         )
         return diarize(audio.samples, words, self.embedder, limits)
 
-    def audio_slice(self, samples: np.ndarray, utterance: Utterance) -> np.ndarray:
+    def clip_span(self, utterance: Utterance) -> tuple[float, float]:
+        """Seconds of the recording an utterance's audio clip covers (padded each side)."""
         pad = self.options.audio_padding
-        first = max(0, int((utterance.start - pad) * media.SAMPLE_RATE))
-        last = min(len(samples), int((utterance.end + pad) * media.SAMPLE_RATE))
-        return samples[first:last]
+        return utterance.start - pad, utterance.end + pad
+
+    def audio_slice(self, samples: media.Samples, utterance: Utterance) -> np.ndarray:
+        return Clips(samples, [self.clip_span(utterance)])[0]
+
+
+class Clips(Sequence[np.ndarray]):
+    """The utterances' audio clips, each read from the decoded recording when it is asked for:
+    together they are nearly the whole recording's speech, so they are never all held at once
+    (the emotion stage reads one clip at a time)."""
+
+    def __init__(self, samples: media.Samples, spans: Sequence[tuple[float, float]]) -> None:
+        self.samples = samples
+        rate, total = media.SAMPLE_RATE, len(samples)
+        self.bounds = [
+            (max(0, int(start * rate)), min(total, int(end * rate))) for start, end in spans
+        ]
+
+    def __len__(self) -> int:
+        return len(self.bounds)
+
+    def __getitem__(self, index):  # type: ignore[override]  (an int; slices are not needed)
+        first, last = self.bounds[index]
+        return self.samples[first:last]
 
 
 def limit_threads(threads: int) -> None:

@@ -89,6 +89,20 @@ def test_a_missing_optional_engine_is_a_usage_error_with_an_install_hint(
     _one_usage_line(code, stderr, "pip install 'annotator[openai]'")
 
 
+def test_device_cuda_without_a_gpu_is_a_usage_error(capsys, clip: Path, tmp_path: Path) -> None:
+    from annotator.options import cuda_available
+
+    if cuda_available():
+        pytest.skip("a CUDA GPU is available here: --device cuda is not an error")
+    output = tmp_path / "out.json"
+    code, stderr = run_cli(capsys, clip, "--device", "cuda", "-o", output)
+    _one_usage_line(code, stderr, "--device cuda: no CUDA GPU")
+    assert len([line for line in stderr.splitlines() if line.strip()]) == 1
+    assert not output.exists()
+    code, stderr = run_cli(capsys, clip, "--device", "gpu", "-o", output)  # not a choice
+    _one_usage_line(code, stderr, "gpu")
+
+
 def test_options_reach_the_pipeline_and_are_recorded(capsys, clip: Path, tmp_path: Path) -> None:
     dense, sparse = tmp_path / "dense.json", tmp_path / "sparse.json"
     code, _ = run_cli(

@@ -62,11 +62,12 @@ class EmotionTagger:
         fusion_weights: Path | None = None,
         text: bool = True,
         prior: str = "adaptive",
+        device: str = "cpu",
     ) -> None:
         """encoder: the Whisper encoder the speech model was trained on (the bundled tiny.en's;
         the pipeline shares transcription's model when it is that one). prior: "adaptive"
         (conversational prior re-estimated per recording), "conversation" (fixed) or "acted"
-        (the models' own, balanced)."""
+        (the models' own, balanced). device: where the torch models run ("cpu" or "cuda")."""
         from annotator.emotion.audio import SpeechEmotionModel
         from annotator.emotion.face import FaceEnsemble
 
@@ -77,7 +78,7 @@ class EmotionTagger:
         self.face = FaceEnsemble.load(face_weights)
         from annotator.emotion.text import TextEmotionModel
 
-        self.text = TextEmotionModel.load() if text else None
+        self.text = TextEmotionModel.load(device=device) if text else None
         self.prior = prior
         # Conversations' label frequencies, from the text model's training dialogue (also when
         # the text branch itself is off).

@@ -330,6 +330,14 @@ class TextEmotionModel:
         self.prior = np.array([metadata["prior"][label] for label in LABELS], dtype=np.float64)
         # Column of LABELS each MELD head output goes to.
         self._columns = [LABEL_INDEX[MELD_TO_LABEL[e]] for e in metadata["emotions"]]
+        self.device = "cpu"
+
+    def to(self, device: str) -> TextEmotionModel:
+        """Run on `device` ("cpu" or "cuda"); returns self."""
+        for module in (self.encoder, self.emotion_head, self.sentiment_head):
+            module.to(device)
+        self.device = device
+        return self
 
     @staticmethod
     def training_prior(path: Path | None = None) -> np.ndarray:
@@ -340,7 +348,9 @@ class TextEmotionModel:
         return np.array([metadata["prior"][label] for label in LABELS], dtype=np.float64)
 
     @classmethod
-    def load(cls, path: Path | None = None, encoder_folder: Path | None = None) -> TextEmotionModel:
+    def load(
+        cls, path: Path | None = None, encoder_folder: Path | None = None, device: str = "cpu"
+    ) -> TextEmotionModel:
         path = Path(path) if path is not None else DEFAULT_WEIGHTS
         with np.load(path, allow_pickle=False) as archive:
             arrays = {key: archive[key] for key in archive.files}
@@ -349,7 +359,7 @@ class TextEmotionModel:
             raise ValueError(f"{path}: not a text emotion model ({metadata.get('format')!r})")
         encoder, tokenizer = load_encoder(encoder_folder)
         emotion_head, sentiment_head = apply_trained(encoder, arrays, metadata)
-        return cls(encoder, tokenizer, emotion_head, sentiment_head, metadata)
+        return cls(encoder, tokenizer, emotion_head, sentiment_head, metadata).to(device)
 
     def logits(
         self,
@@ -376,9 +386,10 @@ class TextEmotionModel:
                     self.tokenizer, [texts[i] for i in rows], [seconds[i] for i in rows],
                     self.max_length,
                 )  # fmt: skip
+                ids, types, mask = (t.to(self.device) for t in (ids, types, mask))
                 pooled = self.encoder.pooled(ids, types, mask)
-                emotion[rows] = self.emotion_head(pooled).double().numpy()
-                sentiment[rows] = self.sentiment_head(pooled).double().numpy()
+                emotion[rows] = self.emotion_head(pooled).double().cpu().numpy()
+                sentiment[rows] = self.sentiment_head(pooled).double().cpu().numpy()
         return emotion, sentiment
 
     def predict(

@@ -1,0 +1,46 @@
+"""--device: where the models run. The CUDA path runs where a GPU exists and is skipped with
+the reason elsewhere; without one, `auto` runs everything on the CPU."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import SAMPLES
+
+from annotator.options import Options, cuda_available, resolve_device
+
+
+def test_device_choices_are_checked():
+    with pytest.raises(ValueError, match="--device gpu: choose one of auto, cpu, cuda"):
+        Options(device="gpu").check()
+    Options(device="cpu").check()
+    Options(device="auto").check()
+    assert resolve_device("cpu") == "cpu"
+    assert resolve_device("auto") == ("cuda" if cuda_available() else "cpu")
+
+
+def test_auto_records_the_device_it_used(annotator):
+    assert annotator.options.device == ("cuda" if cuda_available() else "cpu")
+    assert annotator.options.recorded()["device"] == annotator.options.device
+
+
+needs_cuda = pytest.mark.skipif(
+    not cuda_available(), reason="no CUDA GPU here (CTranslate2 and torch find none)"
+)
+
+
+@needs_cuda
+def test_the_cuda_path_transcribes_like_the_cpu(tmp_path):
+    """The sample meeting on the GPU (float16) and on the CPU (int8): the same words, nearly,
+    and every model on the device it was given."""
+    from annotator.pipeline import Annotator
+    from annotator.training.metrics import word_error_rate
+
+    gpu = Annotator(Options(device="cuda"))
+    assert gpu.asr_device == "cuda" and gpu.torch_device == "cuda"
+    assert gpu.options.recorded()["device"] == "cuda"
+    on_gpu = gpu.annotate(SAMPLES / "meeting.mp4").transcript
+    on_cpu = Annotator(Options(device="cpu")).annotate(SAMPLES / "meeting.mp4").transcript
+    text = [" ".join(u.text for u in t.utterances) for t in (on_cpu, on_gpu)]
+    assert word_error_rate(*text) <= 0.1
+    assert all(u.emotion is not None for u in on_gpu.utterances)
+    assert len({u.speaker for u in on_gpu.utterances}) >= 2  # CAM++ ran on the GPU too
