@@ -4,8 +4,8 @@
 
 Prints the wall and CPU seconds of: transcription (faster-whisper, as the pipeline runs it),
 diarization (speaker embeddings + clustering), the voice-emotion model on every utterance's
-audio slice, face detection + cropping on the sampled frames, the face-expression model on the
-crops, and the text-emotion model on the utterances' words; and each one's ratio to
+audio slice, face detection + alignment on the sampled frames, the face-expression model on
+the aligned faces, and the text-emotion model on the utterances' words; and each one's ratio to
 transcription (targets: diarization <= 15%, voice emotion <= 10%, text emotion <= 10%, faces +
 expression <= 100%). No test runs it.
 """
@@ -60,8 +60,8 @@ def main() -> None:
             info, spans, annotator.detector, options.face_fps, options.frame_width
         )
     )
-    crops = [f.crop for found in faces if found for f in found.faces]
-    _, expr_wall, expr_cpu = timed(lambda: tagger.face.predict(crops))
+    aligned = [f.aligned for found in faces if found for f in found.faces]
+    _, expr_wall, expr_cpu = timed(lambda: tagger.face.predict(aligned))
     texts = [u.text for u in utterances]
     context = [texts[max(0, i - 3) : i] for i in range(len(texts))]
     _, text_wall, text_cpu = timed(lambda: tagger.text.predict(texts, context))
@@ -69,7 +69,7 @@ def main() -> None:
     duration = len(audio) / media.SAMPLE_RATE
     print(
         f"recording: {args.recording} ({duration / 60:.1f} min, {len(utterances)} utterances, "
-        f"{len(crops)} face crops)"
+        f"{len(aligned)} faces)"
     )
     print("| stage | wall | CPU | wall / transcription |")
     print("|---|---:|---:|---:|")
@@ -77,8 +77,8 @@ def main() -> None:
         ("transcription (faster-whisper tiny.en)", asr_wall, asr_cpu),
         (f"diarization ({len(set(speakers))} speakers found)", diar_wall, diar_cpu),
         ("voice emotion (encoder + head, all utterances)", voice_wall, voice_cpu),
-        ("face detection + crops (video streamed once)", faces_wall, faces_cpu),
-        ("face expression (all crops)", expr_wall, expr_cpu),
+        ("face detection + alignment (video streamed once)", faces_wall, faces_cpu),
+        (f"face expression ({len(tagger.face.members)} networks, all faces)", expr_wall, expr_cpu),
         ("text emotion (all utterances, with context)", text_wall, text_cpu),
     ]
     for name, wall, cpu in rows:
