@@ -79,6 +79,7 @@ class FaceEmotionModel:
         self.net = net.eval()
         self.meta = meta
         self.name = name  # recorded in the transcript's "models" block
+        self.device = "cpu"
         if tuple(meta.classes) != FACE_LABELS:
             raise ValueError(f"weights predict {meta.classes}, expected {FACE_LABELS}")
 
@@ -104,6 +105,12 @@ class FaceEmotionModel:
         arch = meta.net.get("arch", "vgg")
         return cls(net, meta, name=f"face-{arch}-fer2013 ({label})")
 
+    def to(self, device: str) -> FaceEmotionModel:
+        """Run on `device` ("cpu" or "cuda"); returns self."""
+        self.net.to(device)
+        self.device = device
+        return self
+
     def saved(self, half: bool = True) -> dict:
         state = {
             k: v.half() if half and v.is_floating_point() else v
@@ -127,11 +134,11 @@ class FaceEmotionModel:
         out = np.zeros((len(faces), len(FACE_LABELS)), dtype=np.float32)
         with torch.inference_mode():
             for start in range(0, len(faces), _BATCH):
-                x = torch.from_numpy(faces[start : start + _BATCH])
+                x = torch.from_numpy(faces[start : start + _BATCH]).to(self.device)
                 crops = [x[..., top : top + side, left : left + side] for top, left in views]
                 batch = torch.cat(crops + [c.flip(-1) for c in crops])
                 logits = self.net(batch).reshape(2 * len(views), len(x), -1).mean(dim=0)
-                out[start : start + len(x)] = logits.numpy()
+                out[start : start + len(x)] = logits.cpu().numpy()
         return out
 
     def probabilities(self, logits: np.ndarray) -> np.ndarray:
@@ -190,16 +197,17 @@ class FaceEnsemble:
         self.name = " + ".join(member.name for member in self.members)
 
     @classmethod
-    def load(cls, path: Path | None = None) -> FaceEnsemble:
+    def load(cls, path: Path | None = None, device: str = "cpu") -> FaceEnsemble:
         """Default: the weights shipped in annotator/emotion/weights/."""
         path = Path(path) if path is not None else DEFAULT_WEIGHTS
         if not path.exists():
             raise FileNotFoundError(f"face-emotion weights not found: {path}")
         saved = torch.load(path, map_location="cpu", weights_only=True)
         if "members" not in saved:
-            return cls([FaceEmotionModel.from_saved(saved, path.name)], EnsembleMeta((1.0,)))
+            single = FaceEmotionModel.from_saved(saved, path.name).to(device)
+            return cls([single], EnsembleMeta((1.0,)))
         members = [
-            FaceEmotionModel.from_saved(member, f"{path.name} #{i + 1}")
+            FaceEmotionModel.from_saved(member, f"{path.name} #{i + 1}").to(device)
             for i, member in enumerate(saved["members"])
         ]
         return cls(members, EnsembleMeta.from_dict(saved["ensemble"]))

