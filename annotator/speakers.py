@@ -398,6 +398,11 @@ ONE_SPEAKER_CONNECTIVITY = 0.15
 # ... and when the best cut in two leaves halves whose mean voices are this alike (0.74 for
 # jfk.flac's halves).
 HALVES_ALIKE = 0.7
+# At most this many windows go through spectral clustering; a longer recording's windows are
+# subsampled evenly in time for it, and every window then takes the nearest cluster's voice.
+# The graph and its eigenvectors are n x n: 4,800 windows (an hour of speech) would need about
+# 1 GB and a minute of eigendecomposition; 1,200 (15 minutes) need 12 MB a matrix.
+MAX_CLUSTERED = 1200
 
 
 def _laplacian(embeddings: np.ndarray) -> np.ndarray:
@@ -478,6 +483,8 @@ def cluster(
     n = len(embeddings)
     if n < 2:
         return np.zeros(n, dtype=int)
+    if n > MAX_CLUSTERED:
+        return _cluster_subsample(embeddings, options)
     if options.num_speakers is not None:
         low = high = max(1, min(options.num_speakers, n))
     else:
@@ -507,6 +514,19 @@ def cluster(
     _, first = np.unique(labels, return_index=True)
     renumber = {labels[i]: rank for rank, i in enumerate(sorted(first))}
     return np.array([renumber[x] for x in labels], dtype=int)
+
+
+def _cluster_subsample(embeddings: np.ndarray, options: DiarizationOptions) -> np.ndarray:
+    """`cluster` for more than MAX_CLUSTERED windows: cluster an evenly spaced subset, then give
+    every window the speaker whose mean voice (over the subset) it is most like."""
+    subset = np.unique(np.linspace(0, len(embeddings) - 1, MAX_CLUSTERED).round().astype(int))
+    labels = cluster(embeddings[subset], options)
+    ids = np.unique(labels)
+    centroids = _centroids(embeddings[subset], labels, ids)
+    assigned = ids[np.argmax(embeddings @ centroids.T, axis=1)]
+    _, first = np.unique(assigned, return_index=True)
+    renumber = {assigned[i]: rank for rank, i in enumerate(sorted(first))}
+    return np.array([renumber[x] for x in assigned], dtype=int)
 
 
 # ---------------------------------------------------------------- the stage

@@ -133,3 +133,33 @@ def test_one_speaker_gives_one_speaker(shared, whisper, embedder):
     samples = decode_audio(probe(shared / "media" / "audio" / "jfk.flac")).samples
     segments = whisper(samples)
     assert set(diarize(samples, words_of(segments), embedder, DiarizationOptions())) == {0}
+
+
+def _voices(n: int, speakers: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Unit embeddings of `speakers` voices taking turns of 20 windows, with noise."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(speakers, 192))
+    truth = (np.arange(n) // 20) % speakers
+    points = centres[truth] + rng.normal(scale=0.6, size=(n, 192))
+    return points / np.linalg.norm(points, axis=1, keepdims=True), truth
+
+
+def _same_partition(a: np.ndarray, b: np.ndarray) -> bool:
+    pairs = set(zip(a.tolist(), b.tolist(), strict=True))
+    return len(pairs) == len(set(a.tolist())) == len(set(b.tolist()))
+
+
+def test_long_recordings_cluster_a_subsample_and_assign_every_window(monkeypatch):
+    """Past MAX_CLUSTERED windows the graph is built on an even subsample (bounded memory and
+    time); every window still gets a speaker, and the voices come out as the full graph finds
+    them."""
+    from annotator import speakers
+
+    embeddings, truth = _voices(900, 3)
+    full = speakers.cluster(embeddings)
+    assert _same_partition(full, truth)
+    monkeypatch.setattr(speakers, "MAX_CLUSTERED", 300)
+    sub = speakers.cluster(embeddings)
+    assert len(sub) == 900 and sub[0] == 0
+    assert _same_partition(sub, truth)
+    assert _same_partition(speakers.cluster(embeddings, DiarizationOptions(num_speakers=3)), truth)
