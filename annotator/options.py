@@ -122,7 +122,8 @@ class Options:
             "num_speakers": 1 if self.single_speaker else self.num_speakers,
             "min_speakers": self.min_speakers,
             "max_speakers": self.max_speakers,
-            "text_emotion": self.text_emotion,
+            # A learned fusion head reads voice and face only: the words are not used.
+            "text_emotion": self.emotion and self.text_emotion and self.fusion != "learned",
             "prior": self.prior,
             "device": self.device,  # as resolved by the pipeline: "cpu" or "cuda"
         }

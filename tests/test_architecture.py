@@ -102,6 +102,10 @@ def test_shared_functions_are_defined_once() -> None:
                 names[node.target.id] += 1
     for name in (
         "softmax",
+        "log_softmax",
+        "similarity_transform",
+        "align_face",
+        "small_face_landmarks",
         "fit_temperature",
         "fit_logistic_regression",
         "resolve",

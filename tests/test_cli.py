@@ -146,6 +146,7 @@ def test_options_reach_the_pipeline_and_are_recorded(capsys, clip: Path, tmp_pat
         "device": "cpu",
     }
     assert sparse_data["options"]["emotion"] is False and sparse_data["options"]["face_fps"] == 1
+    assert sparse_data["options"]["text_emotion"] is False  # no emotion: no words read either
     # --face-fps: four times the frames looked at per second of speech.
     sampled = [sum(u["face_frames"]["sampled"] for u in d["utterances"]) for d in (dense_data,)]
     sparse_sampled = sum(u["face_frames"]["sampled"] for u in sparse_data["utterances"])
@@ -156,3 +157,14 @@ def test_options_reach_the_pipeline_and_are_recorded(capsys, clip: Path, tmp_pat
     assert all(u["emotion"] is None for u in sparse_data["utterances"])
     assert "audio_emotion" not in sparse_data["models"]
     assert all(u["emotion"] is not None for u in dense_data["utterances"])
+
+
+def test_recorded_options_say_whether_the_words_were_read() -> None:
+    from annotator.options import Options
+
+    assert Options().recorded()["text_emotion"] is True
+    # A learned fusion head reads voice and face only; --no-text-emotion and --no-emotion skip
+    # the words too.
+    assert Options(fusion="learned").recorded()["text_emotion"] is False
+    assert Options(text_emotion=False).recorded()["text_emotion"] is False
+    assert Options(emotion=False).recorded()["text_emotion"] is False

@@ -216,3 +216,13 @@ def test_combine_frames_uses_the_weights() -> None:
     np.testing.assert_allclose(combine_frames(probs, np.array([0.0, 1.0, 1.0])), sad, atol=1e-6)
     with pytest.raises(ValueError):
         combine_frames(probs, np.ones(2))
+
+
+def test_log_softmax_is_the_log_of_softmax() -> None:
+    from annotator.emotion.probability import log_softmax, softmax
+
+    logits = np.array([[1000.0, 0.0, -1000.0], [0.5, 0.25, 2.0]])
+    for temperature in (1.0, 0.7):
+        out = log_softmax(logits, temperature)
+        assert np.all(np.isfinite(out[1])) and out[0, 0] == pytest.approx(0.0)
+        np.testing.assert_allclose(np.exp(out), softmax(logits, temperature), atol=1e-12)

@@ -17,7 +17,7 @@ from torch import nn
 
 from annotator.emotion.face_net import FaceNetConfig, build_network
 from annotator.emotion.labels import FACE_LABELS, LABELS
-from annotator.emotion.probability import softmax
+from annotator.emotion.probability import log_softmax, softmax
 
 DEFAULT_WEIGHTS = Path(__file__).parent / "weights" / "face_emotion.pt"
 FACE_SIDE = 48  # FER2013's image side: the network's input side
@@ -223,8 +223,7 @@ class FaceEnsemble:
         """Each member's calibrated log-probabilities (N, 7) for (N, 1, 48, 48) faces."""
         scores = []
         for member in self.members:
-            logits = member.logits(images) / member.meta.temperature
-            scores.append(logits - _logsumexp(logits))
+            scores.append(log_softmax(member.logits(images), member.meta.temperature))
         return scores
 
     def combine(self, scores: Sequence[np.ndarray]) -> np.ndarray:
@@ -238,11 +237,6 @@ class FaceEnsemble:
             return np.zeros((0, len(LABELS)), dtype=np.float32)
         images = np.stack([np.asarray(face, dtype=np.float32) for face in faces])[:, None] / 255.0
         return to_project_labels(self.combine(self.member_scores(images)))
-
-
-def _logsumexp(x: np.ndarray) -> np.ndarray:
-    top = x.max(axis=1, keepdims=True)
-    return top + np.log(np.exp(x - top).sum(axis=1, keepdims=True))
 
 
 def _crop_offsets(side: int, crop: int, n: int) -> list[tuple[int, int]]:

@@ -12,3 +12,10 @@ def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     shifted = scaled - scaled.max(axis=-1, keepdims=True)
     exp = np.exp(shifted)
     return exp / exp.sum(axis=-1, keepdims=True)
+
+
+def log_softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    """Row-wise log of `softmax(logits, temperature)`, computed without underflow."""
+    scaled = np.asarray(logits, dtype=np.float64) / temperature
+    shifted = scaled - scaled.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
