@@ -6,7 +6,6 @@ them, so `annotate --help` answers at once.
 
 from __future__ import annotations
 
-import os
 import signal
 import sys
 import traceback
@@ -466,10 +465,10 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: `annotate train ...` and `annotate evaluate ...` are subcommands, anything
     else is a recording (or folder) to annotate."""
     args = list(sys.argv[1:] if argv is None else argv)
-    # The face detector's and the Whisper runtime's OpenMP threads busy-wait by default; on a
-    # small, shared CPU that made the faces stage 5x slower (benchmarks/speed.py). Must be set
-    # before those libraries load; a user's own setting wins.
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    # Before the native libraries load (annotator/runtime.py says why each).
+    from annotator.runtime import set_runtime_environment
+
+    set_runtime_environment()
     signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         if args and args[0] in ("train", "evaluate"):

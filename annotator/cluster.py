@@ -25,6 +25,7 @@ from typing import Any
 
 from annotator import batch
 from annotator.batch import Job, JobResult
+from annotator.runtime import set_runtime_environment
 from annotator.worker import WorkerSettings
 
 INSTALL_HINT = "--ray needs Ray: pip install 'annotator[ray]'"
@@ -169,10 +170,8 @@ def _connected(address: str) -> Iterator[None]:
         "logging_level": logging.ERROR,
         # Worker output would tear the progress display; it stays in Ray's session logs.
         "log_to_driver": False,
-        # Busy-waiting OpenMP threads slow a shared CPU (see cli.main); workers get the same.
-        "runtime_env": {
-            "env_vars": {"OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "PASSIVE")}
-        },
+        # The native libraries' settings (annotator/runtime.py): workers get the same.
+        "runtime_env": {"env_vars": set_runtime_environment()},
     }
     try:
         if address == "local":

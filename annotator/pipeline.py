@@ -20,6 +20,7 @@ from annotator.asr.language import detection_of
 from annotator.emotion.fusion import summarize
 from annotator.faces import FaceDetector, speaker_faces
 from annotator.options import Options, ctranslate2_cuda, resolve_device, torch_cuda
+from annotator.runtime import set_runtime_environment
 from annotator.transcript import FaceFrames, Source, Speaker, Transcript, Utterance
 from annotator.utterances import segments_to_spans
 
@@ -48,6 +49,8 @@ class Annotator:
     def __init__(self, options: Options | None = None) -> None:
         options = options or Options()
         options.check()
+        # For library users too (the CLI sets them earlier): before any model loads.
+        set_runtime_environment()
         # "auto" becomes the device used, which the transcript records.
         options = replace(options, device=resolve_device(options.device))
         self.options = options

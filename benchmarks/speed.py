@@ -545,7 +545,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     # What the `annotate` command sets before its libraries load (see annotator/cli.py), so the
     # benchmark measures what a user gets.
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    from annotator.runtime import set_runtime_environment
+
+    set_runtime_environment()
     if args.worker:
         worker(args.worker, args.input, args.threads, args.emotion == "on", args.result)
         return
