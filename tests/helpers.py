@@ -10,6 +10,7 @@ from annotator.training.metrics import word_error_rate  # noqa: F401  (the tests
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
+CREMA_D = SHARED / "media" / "crema-d"  # six acted CREMA-D video clips of one actor
 SAMPLES = REPO / "sample_meetings"
 
 

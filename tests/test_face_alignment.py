@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from helpers import SHARED
+from helpers import CREMA_D
 
 from annotator.face_alignment import (
     ALIGNED_SIDE,
@@ -18,7 +18,6 @@ from annotator.face_alignment import (
 )
 from annotator.faces import FaceDetector, _crop_with_origin, _cut
 
-CREMA_D = SHARED / "media" / "crema-d"
 needs_shared = pytest.mark.skipif(
     not CREMA_D.is_dir(), reason=f"shared media not found at {CREMA_D}"
 )

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from helpers import SHARED
+from helpers import CREMA_D, SHARED
 
 from annotator.emotion.face import (
     DEFAULT_WEIGHTS,
@@ -32,7 +32,6 @@ from annotator.training.face_data import (
     load_image_folder,
 )
 
-CREMA_D = SHARED / "media" / "crema-d"
 needs_shared = pytest.mark.skipif(
     not CREMA_D.is_dir(), reason=f"shared media not found at {CREMA_D}"
 )
