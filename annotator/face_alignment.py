@@ -98,11 +98,12 @@ def small_face_landmarks(gray: np.ndarray, min_confidence: float = 0.5) -> np.nd
     landmarks are, in training and in the pipeline alike.
     """
     import cv2
-    import yuface
+
+    from annotator.yunet import detect_faces
 
     side = gray.shape[0] * _DETECT_UPSCALE
     big = cv2.resize(gray, (side, side), interpolation=cv2.INTER_CUBIC)
-    confidences, _, points = yuface.detect(cv2.cvtColor(big, cv2.COLOR_GRAY2BGR), min_confidence)
+    confidences, _, points = detect_faces(cv2.cvtColor(big, cv2.COLOR_GRAY2BGR), min_confidence)
     if len(confidences) == 0:
         return None
     best = points[int(np.argmax(confidences))].astype(np.float64).reshape(5, 2)

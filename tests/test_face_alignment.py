@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -114,3 +116,30 @@ def test_pipeline_and_training_alignment_agree() -> None:
     direct = align_video_face(frame, np.array(detection.landmarks).reshape(5, 2))
     assert np.abs(direct.astype(int) - aligned.astype(int)).mean() < 6
     assert origin[0] < detection.x and scale > 0
+
+
+@needs_shared
+def test_detection_matches_yuface_and_keeps_no_memory() -> None:
+    """annotator.yunet calls the wheel's libfacedetection itself: the same faces as
+    `yuface.detect`, without the 36 kB that call leaks each time (an hour's meeting: ~500 MB)."""
+    import yuface
+
+    from annotator.yunet import detect_faces
+
+    frame = cv2.resize(_frame_with_face(), (320, 240), interpolation=cv2.INTER_AREA)
+    ours, theirs = detect_faces(frame, 0.5), yuface.detect(frame, conf=0.5)
+    assert len(ours[0]) == 1
+    for a, b in zip(ours, theirs, strict=True):
+        np.testing.assert_array_equal(np.asarray(a, np.int64), np.asarray(b, np.int64))
+
+    def resident_kb() -> int:  # now, not the peak: earlier tests may have peaked higher
+        status = Path("/proc/self/status").read_text()
+        return int(
+            next(line for line in status.splitlines() if line.startswith("VmRSS")).split()[1]
+        )
+
+    detect_faces(frame)
+    before = resident_kb()
+    for _ in range(1000):
+        detect_faces(frame)
+    assert resident_kb() - before < 8_000  # the leaking call: about 36,000 kB over 1,000 calls
