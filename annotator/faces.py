@@ -16,7 +16,7 @@ import numpy as np
 from annotator.face_alignment import align_video_face, landmarks_in_crop
 from annotator.media import MediaInfo, stream_frames
 
-CROP_SIZE = 128  # side of the square crop handed to the face-expression model
+CROP_SIZE = 128  # side of the square crop around a face; aligned faces are cut from it
 CROP_SCALE = 1.5  # crop side / detected box side: a margin the expression model cuts down from
 # Decode only the frames other frames depend on: non-reference (B) frames are skipped, and the
 # frame sampler takes the nearest decoded one, at most a frame or two away. On the 3-minute 720p

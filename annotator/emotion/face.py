@@ -147,13 +147,6 @@ class FaceEmotionModel:
         """Calibrated (N, 8) probabilities in LABELS order from (N, 7) logits."""
         return to_project_labels(softmax(logits, self.meta.temperature))
 
-    def predict(self, faces: Sequence[np.ndarray]) -> np.ndarray:
-        """Aligned uint8 gray faces (each 48x48) -> (N, 8) calibrated probabilities."""
-        if len(faces) == 0:
-            return np.zeros((0, len(LABELS)), dtype=np.float32)
-        images = np.stack([np.asarray(face, dtype=np.float32) for face in faces])[:, None] / 255.0
-        return self.probabilities(self.logits(images))
-
 
 @dataclass
 class EnsembleMeta:
