@@ -76,6 +76,7 @@ class Utterance:
     words: list[Word] = field(default_factory=list)
     face_frames: FaceFrames | None = None
     speaker: str | None = None  # "SPEAKER_1", ... (its name: Transcript.speakers); None: not asked
+    overlap: bool = False  # another speaker talks during part of this utterance
     emotion: Emotion | None = None
     sentiment: dict[str, Any] | None = None
 
@@ -173,6 +174,7 @@ def _utterance_from_dict(data: dict[str, Any]) -> Utterance:
         words=[Word(**w) for w in data.get("words", [])],
         face_frames=FaceFrames(**face_frames) if face_frames else None,
         speaker=data.get("speaker"),
+        overlap=bool(data.get("overlap", False)),
         emotion=emotion,
         sentiment=data.get("sentiment"),
     )
