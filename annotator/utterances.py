@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from annotator.transcript import Word
 
@@ -124,3 +124,127 @@ def _nearest_speaker(
     middle = (segment.start + segment.end) / 2
     distances = [max(w.start - middle, middle - w.end, 0.0) for w in words]
     return speakers[distances.index(min(distances))]
+
+
+# ---------------------------------------------------------------- utterances from speaker turns
+#
+# With a diarizer, the speaker turns (speech activity per speaker, from a segmentation model)
+# say who speaks when, and Whisper's words say what was said. Every word goes to the speaker
+# whose activity covers it; speech of a turn where no word of its speaker was written (a short
+# answer, a backchannel, the second voice of an overlap) is decoded again on its own, and stays
+# an utterance even when that finds no words.
+
+MIN_REGION = 0.25  # seconds: a shorter turn with no words is a click or a breath, not a turn
+MIN_UNWORDED = 1.0  # seconds: a stretch this long inside a worded turn is decoded again
+MAX_REGION = 30.0  # seconds: Whisper's window; a longer stretch is decoded in parts
+OVERLAP_MIN = 0.1  # seconds two speakers' utterances must share to count as overlapping
+
+
+class Turns(Protocol):
+    """What the diarizer returns (annotator.diarization.Diarization), as far as it is read here."""
+
+    turns: Sequence[Any]  # each with .start, .end (seconds) and .speaker (0-based int)
+
+    def speaker_at(self, start: float, end: float) -> int | None: ...
+
+
+@dataclass(frozen=True)
+class Region:
+    """A stretch of one speaker's speech that no word of theirs covers."""
+
+    start: float
+    end: float
+    speaker: int
+
+
+def word_speakers(words: Sequence[Word], diarization: Turns) -> list[int]:
+    """The speaker of each word: the most active one over the word's time, else the speaker of
+    the turn nearest to it (a word can fall in a gap the segmentation left)."""
+    turns = list(diarization.turns)
+    speakers = []
+    for word in words:
+        speaker = diarization.speaker_at(word.start, word.end)
+        if speaker is None:
+            speaker = _nearest_turn(turns, word.start, word.end)
+        speakers.append(speaker)
+    return speakers
+
+
+def _nearest_turn(turns: Sequence[Any], start: float, end: float) -> int:
+    if not turns:
+        return 0
+    middle = (start + end) / 2
+    return min(turns, key=lambda t: max(t.start - middle, middle - t.end, 0.0)).speaker
+
+
+def unworded_regions(
+    diarization: Turns,
+    spans: Sequence[Span],
+    min_region: float = MIN_REGION,
+    min_unworded: float = MIN_UNWORDED,
+) -> list[Region]:
+    """The parts of each turn that no utterance of the same speaker covers: a whole turn of at
+    least `min_region` seconds, or a stretch of at least `min_unworded` inside a worded turn
+    (a shorter one is the pause between two words)."""
+    regions = []
+    for turn in diarization.turns:
+        own = sorted(
+            (s.start, s.end)
+            for s in spans
+            if s.speaker == turn.speaker and s.end > turn.start and s.start < turn.end
+        )
+        shortest = min_unworded if own else min_region
+        cursor = turn.start
+        for start, end in [*own, (turn.end, turn.end)]:
+            if start - cursor >= shortest:
+                regions.extend(_at_most(Region(cursor, min(start, turn.end), turn.speaker)))
+            cursor = max(cursor, end)
+    return sorted(regions, key=lambda r: (r.start, r.speaker))
+
+
+def _at_most(region: Region, longest: float = MAX_REGION) -> list[Region]:
+    parts = max(1, int(-(-(region.end - region.start) // longest)))
+    step = (region.end - region.start) / parts
+    return [
+        Region(region.start + i * step, region.start + (i + 1) * step, region.speaker)
+        for i in range(parts)
+    ]
+
+
+def region_span(region: Region, words: Sequence[Word], heard: Sequence[Word]) -> Span:
+    """The utterance of a region decoded again: its own words (times already in the recording's
+    time), less any word another utterance already has at the same time (decoding an overlap
+    again can hear the louder voice a second time); the region's own time bounds it."""
+    own = [w for w in words if w.word.strip() and not any(_same_word(w, other) for other in heard)]
+    start = min([region.start, *(w.start for w in own)])
+    end = max([region.end, *(w.end for w in own)])
+    return Span(start, end, _text(own), own, region.speaker)
+
+
+def _same_word(a: Word, b: Word) -> bool:
+    shared = min(a.end, b.end) - max(a.start, b.start)
+    return shared > 0 and _normal(a.word) == _normal(b.word)
+
+
+def _normal(text: str) -> str:
+    return "".join(c for c in text.lower() if c.isalnum())
+
+
+def finish_spans(spans: Sequence[Span]) -> tuple[list[Span], list[bool]]:
+    """Spans in time order with speakers renumbered by first appearance, and for each whether
+    another speaker's span shares at least OVERLAP_MIN seconds with it."""
+    ordered = sorted(spans, key=lambda s: (s.start, s.end))
+    numbers: dict[int, int] = {}
+    for span in ordered:
+        if span.speaker is not None:
+            numbers.setdefault(span.speaker, len(numbers))
+    ordered = [s if s.speaker is None else s._replace(speaker=numbers[s.speaker]) for s in ordered]
+    overlap = [False] * len(ordered)
+    for i, a in enumerate(ordered):
+        for j in range(i + 1, len(ordered)):
+            b = ordered[j]
+            if b.start >= a.end:
+                break
+            if a.speaker != b.speaker and min(a.end, b.end) - b.start >= OVERLAP_MIN:
+                overlap[i] = overlap[j] = True
+    return ordered, overlap
