@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -17,12 +17,20 @@ import numpy as np
 from annotator import media
 from annotator.asr import ModelLoadError, load_engine
 from annotator.asr.language import detection_of
+from annotator.asr.result import AsrResult
 from annotator.emotion.fusion import summarize
 from annotator.faces import FaceDetector, speaker_faces
 from annotator.options import Options, ctranslate2_cuda, resolve_device, torch_cuda
 from annotator.runtime import set_runtime_environment
 from annotator.transcript import FaceFrames, Source, Speaker, Transcript, Utterance
-from annotator.utterances import segments_to_spans
+from annotator.utterances import (
+    Span,
+    finish_spans,
+    region_span,
+    segments_to_spans,
+    unworded_regions,
+    word_speakers,
+)
 
 
 class NoSpeechError(media.MediaError):
@@ -37,6 +45,7 @@ class Result:
 
 
 ProgressCallback = Callable[[str], None]
+StageTimer = Callable[[str], AbstractContextManager[None]]  # `with stage("name"):` times a stage
 
 
 class Annotator:
@@ -69,11 +78,11 @@ class Annotator:
                 "multilingual model: --whisper-model auto (the default) or base"
             )
         self.detector = FaceDetector(detect_width=options.detect_width)
-        self.embedder = None
+        self.diarizer = None
         if options.diarize and not options.one_speaker:
-            from annotator.speakers import SpeakerEmbedder
+            from annotator.diarization import Diarizer
 
-            self.embedder = SpeakerEmbedder.load(threads=options.threads, device=self.torch_device)
+            self.diarizer = Diarizer.load(threads=options.threads, device=self.torch_device)
         self.tagger = None
         if options.emotion:
             from annotator.emotion.tagger import EmotionTagger
@@ -104,8 +113,8 @@ class Annotator:
     @property
     def models(self) -> dict[str, str]:
         models = {"asr": self.asr.name, "face_detector": "yuface (libfacedetection YuNet)"}
-        if self.embedder is not None:
-            models["speaker_embedding"] = self.embedder.name
+        if self.diarizer is not None:
+            models["diarization"] = self.diarizer.name
         if self.tagger is not None:
             models.update(self.tagger.models)
         return models
@@ -115,7 +124,7 @@ class Annotator:
         timings: dict[str, float] = {}
 
         @contextmanager
-        def stage(name: str) -> Iterator[None]:
+        def stage(name: str) -> Iterator[None]:  # a StageTimer
             if progress:
                 progress(name)
             started = time.perf_counter()
@@ -127,8 +136,7 @@ class Annotator:
             audio = media.decode_audio(info)
         with stage("transcribe"):
             asr = self.asr.transcribe(audio.samples, options.language)
-        with stage("speakers"):
-            spans = segments_to_spans(asr.segments, options.split, self._speakers(audio, asr))
+        spans, overlaps = self._spans(audio, asr, stage)
         if not spans:
             raise NoSpeechError("no speech found (silent or too short)")
         utterances = [
@@ -139,8 +147,9 @@ class Annotator:
                 text=span.text,
                 words=span.words,
                 speaker=None if span.speaker is None else speaker_id(span.speaker),
+                overlap=overlap,
             )
-            for i, span in enumerate(spans)
+            for i, (span, overlap) in enumerate(zip(spans, overlaps, strict=True))
         ]
         with stage("faces"):
             faces = speaker_faces(
@@ -197,21 +206,49 @@ class Annotator:
         )
         return Result(transcript=transcript, timings=timings, warnings=list(asr.warnings))
 
-    def _speakers(self, audio: media.DecodedAudio, asr) -> list[int] | None:
-        """A speaker index per word of the transcript (None: speakers are not asked for)."""
+    def _spans(
+        self, audio: media.DecodedAudio, asr: AsrResult, stage: StageTimer
+    ) -> tuple[list[Span], list[bool]]:
+        """The utterances' spans and whether each overlaps another speaker's.
+
+        Without a diarizer they are Whisper's words cut into utterances. With one, each word goes
+        to the speaker active over it, and the speech of a turn that no word of its speaker
+        covers is decoded again on its own: it stays an utterance even with no words."""
+        options = self.options
         words = [w for segment in asr.segments for w in segment.words]
-        if self.options.one_speaker:
-            return [0] * len(words)
-        if self.embedder is None:
-            return None
-        from annotator.speakers import DiarizationOptions, diarize
+        if self.diarizer is None:
+            speakers = [0] * len(words) if options.one_speaker else None
+            spans = segments_to_spans(asr.segments, options.split, speakers)
+            return spans, [False] * len(spans)
+        from annotator.diarization import DiarizationOptions
 
         limits = DiarizationOptions(
-            num_speakers=self.options.num_speakers,
-            min_speakers=self.options.min_speakers,
-            max_speakers=self.options.max_speakers,
+            num_speakers=options.num_speakers,
+            min_speakers=options.min_speakers,
+            max_speakers=options.max_speakers,
         )
-        return diarize(audio.samples, words, self.embedder, limits)
+        with stage("speakers"):
+            diarization = self.diarizer(audio.samples, limits)
+            speakers = word_speakers(words, diarization)
+            spans = segments_to_spans(asr.segments, options.split, speakers)
+        with stage("transcribe"):
+            heard = [w for span in spans for w in span.words]
+            for region in unworded_regions(diarization, spans):
+                first, last = (round(t * media.SAMPLE_RATE) for t in (region.start, region.end))
+                found = self.asr.transcribe_region(
+                    np.asarray(audio.samples[first:last]), asr.language
+                )
+                decoded = [
+                    replace(
+                        w,
+                        start=round(w.start + region.start, 3),
+                        end=round(w.end + region.start, 3),
+                    )
+                    for segment in found
+                    for w in segment.words
+                ]
+                spans.append(region_span(region, decoded, heard))
+        return finish_spans(spans)
 
     def clip_span(self, utterance: Utterance) -> tuple[float, float]:
         """Seconds of the recording an utterance's audio clip covers (padded each side)."""
