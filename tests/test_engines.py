@@ -190,6 +190,15 @@ def test_engine_transcribes_with_word_timestamps(engine, samples) -> None:
     assert "hello" in " ".join(s.text for s in result.segments).lower()
 
 
+def test_engine_decodes_a_short_region_on_its_own(engine, samples) -> None:
+    # call.flac 6.5-11.0 s: "Hello?" "Hello?" "Oh, hello. I didn't know you were there." ...
+    audio = _clip(samples)[int(0.5 * 16000) : int(5.0 * 16000)]
+    segments = engine.transcribe_region(audio, "en")
+    words = [w for s in segments for w in s.words]
+    assert "know you were there" in " ".join(w.word.strip(" .,?!").lower() for w in words)
+    assert all(0 <= w.start <= w.end <= 4.5 for w in words) and words[0].start < 0.5
+
+
 def test_engine_knows_the_bundled_model_is_english_only(engine) -> None:
     assert engine.is_multilingual is False  # the pipeline refuses --language de up front
 

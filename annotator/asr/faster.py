@@ -64,6 +64,22 @@ class FasterWhisperEngine:
         """The recording in pieces of at most `piece_seconds` cut at silences (see pieces)."""
         return pieces.transcribe(audio, self.transcribe_piece, language, self.piece_seconds)
 
+    def transcribe_region(self, audio: np.ndarray, language: str | None) -> list[Segment]:
+        """A short stretch of speech (0.2-30 s) decoded on its own, times from its start.
+
+        For speech another stage found (a diarizer's turn) where the main pass wrote no words:
+        no VAD filter (the VAD is what dropped it) and no previous text (there is none, and a
+        prompt would pull the decoder towards repeating it)."""
+        found, _ = self.model.transcribe(
+            np.ascontiguousarray(audio, dtype=np.float32),
+            language=language if self.is_multilingual else "en",
+            beam_size=self.beam_size,
+            word_timestamps=True,
+            vad_filter=False,
+            condition_on_previous_text=False,
+        )
+        return [_segment(s) for s in found]
+
     def transcribe_piece(
         self, audio: np.ndarray, language: str | None, context: list[int] | None
     ) -> PieceResult:
@@ -84,23 +100,7 @@ class FasterWhisperEngine:
             options["initial_prompt"] = context
         found, info = self.model.transcribe(audio, **options)
         found = list(found)
-        segments = [
-            Segment(
-                start=float(s.start),
-                end=float(s.end),
-                text=s.text.strip(),
-                words=tuple(
-                    Word(
-                        start=round(float(w.start), 3),
-                        end=round(float(w.end), 3),
-                        word=w.word,
-                        probability=round(float(w.probability), 4),
-                    )
-                    for w in (s.words or [])
-                ),
-            )
-            for s in found
-        ]
+        segments = [_segment(s) for s in found]
         carried = pieces.carried_tokens(
             context or [], [(s.tokens, s.temperature or 0.0) for s in found]
         )
@@ -110,3 +110,21 @@ class FasterWhisperEngine:
             language_probability=round(float(info.language_probability), 4),
             context=carried,
         )
+
+
+def _segment(found: Any) -> Segment:
+    """A faster-whisper segment as the pipeline's Segment."""
+    return Segment(
+        start=float(found.start),
+        end=float(found.end),
+        text=found.text.strip(),
+        words=tuple(
+            Word(
+                start=round(float(w.start), 3),
+                end=round(float(w.end), 3),
+                word=w.word,
+                probability=round(float(w.probability), 4),
+            )
+            for w in (found.words or [])
+        ),
+    )

@@ -106,6 +106,26 @@ class OpenAIWhisperEngine:
         """The recording in pieces of at most `piece_seconds` cut at silences (see pieces)."""
         return pieces.transcribe(audio, self.transcribe_piece, language, self.piece_seconds)
 
+    def transcribe_region(self, audio: np.ndarray, language: str | None) -> list[Segment]:
+        """A short stretch of speech (0.2-30 s) decoded on its own, times from its start: no
+        previous text and no skipping of silences (see FasterWhisperEngine.transcribe_region)."""
+        import whisper
+
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+            result = whisper.transcribe(
+                self.model,
+                np.ascontiguousarray(audio, dtype=np.float32),
+                language=language if self.model.is_multilingual else "en",
+                beam_size=self.beam_size,
+                best_of=5,
+                condition_on_previous_text=False,
+                word_timestamps=True,
+                fp16=self.device == "cuda",
+                verbose=None,
+            )
+        return [_segment(s) for s in result["segments"]]
+
     def transcribe_piece(
         self, audio: np.ndarray, language: str | None, context: str | None
     ) -> PieceResult:
@@ -134,28 +154,30 @@ class OpenAIWhisperEngine:
                 fp16=self.device == "cuda",  # float16 on a GPU; unsupported on a CPU
                 verbose=None,  # no console output
             )
-        segments = [
-            Segment(
-                start=float(s["start"]),
-                end=float(s["end"]),
-                text=s["text"].strip(),
-                words=tuple(
-                    Word(
-                        start=round(float(w["start"]), 3),
-                        end=round(float(w["end"]), 3),
-                        word=w["word"],
-                        probability=round(float(w["probability"]), 4),
-                    )
-                    for w in s.get("words", [])
-                ),
-            )
-            for s in result["segments"]
-        ]
+        segments = [_segment(s) for s in result["segments"]]
         return PieceResult(
             segments=segments,
             language=result.get("language"),
             context=carried_text(context, result["segments"]),
         )
+
+
+def _segment(found: dict) -> Segment:
+    """An openai-whisper segment as the pipeline's Segment."""
+    return Segment(
+        start=float(found["start"]),
+        end=float(found["end"]),
+        text=found["text"].strip(),
+        words=tuple(
+            Word(
+                start=round(float(w["start"]), 3),
+                end=round(float(w["end"]), 3),
+                word=w["word"],
+                probability=round(float(w["probability"]), 4),
+            )
+            for w in found.get("words", [])
+        ),
+    )
 
 
 def carried_text(previous: str | None, segments: list[dict], keep: int = 1000) -> str:

@@ -43,3 +43,8 @@ class AsrEngine(Protocol):
     def transcribe(self, audio: Samples, language: str | None = None) -> AsrResult:
         """audio: 16 kHz mono float32, an array or the pipeline's SampleFile."""
         ...
+
+    def transcribe_region(self, audio: Any, language: str | None) -> list[Segment]:
+        """A short stretch of speech (0.2-30 s, a float32 array) decoded on its own: no VAD
+        filter, no previous text, word timestamps; times are from the stretch's start."""
+        ...
