@@ -8,25 +8,26 @@ the page's script only handles interaction: seeking, highlighting, filtering and
 
 from __future__ import annotations
 
-import base64
-import json
-import mimetypes
-import os
 import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+# media_src, media_type and EMBED_LIMIT are also this module's API (the report links media).
+from annotator.export.media_link import (  # noqa: F401
+    EMBED_LIMIT,
+    media_src,
+    media_type,
+    shown_path,
+)
 from annotator.transcript import EmotionResult, Transcript, Utterance
 from annotator.writer import Writer, atomic_write
 
 TEMPLATES = Path(__file__).with_name("templates")
-EMBED_LIMIT = 50 * 1024 * 1024  # bytes; a data: URI this size already makes a sluggish page
 # A fused label below this confidence is drawn muted: with eight classes, chance is 0.125 and
 # the calibrated models rarely exceed 0.4 when they are wrong on out-of-domain speech.
 LOW_CONFIDENCE = 0.4
@@ -46,28 +47,6 @@ EMOTION_COLOURS: dict[str, str] = {
 FALLBACK_COLOUR = "#BBBBBB"  # a label outside the eight (a retrained model's own set)
 BRANCHES = (("audio", "voice"), ("face", "face"), ("text", "text"))
 
-# Extensions that `mimetypes` does not know everywhere (it reads the system's tables).
-_MIME_TYPES = {
-    ".mp4": "video/mp4",
-    ".m4v": "video/mp4",
-    ".mov": "video/quicktime",
-    ".mkv": "video/x-matroska",
-    ".webm": "video/webm",
-    ".avi": "video/x-msvideo",
-    ".mpg": "video/mpeg",
-    ".mpeg": "video/mpeg",
-    ".flv": "video/x-flv",
-    ".wav": "audio/wav",
-    ".flac": "audio/flac",
-    ".mp3": "audio/mpeg",
-    ".m4a": "audio/mp4",
-    ".aac": "audio/aac",
-    ".ogg": "audio/ogg",
-    ".oga": "audio/ogg",
-    ".opus": "audio/ogg",
-    ".wma": "audio/x-ms-wma",
-}
-
 
 @dataclass
 class _Lane:
@@ -77,47 +56,6 @@ class _Lane:
     utterances: int = 0
     shares: dict[str, float] = field(default_factory=dict)
     blocks: list[dict[str, Any]] = field(default_factory=list)
-
-
-def media_type(path: Path, video: bool) -> str:
-    """The MIME type for a recording, from its extension (video/mp4 or audio/wav when unknown)."""
-    known = _MIME_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0]
-    if known and known.split("/")[0] in ("audio", "video"):
-        # An audio-only .mp4 or .webm still plays in a <video>, but the element decides the UI.
-        return known
-    return "video/mp4" if video else "audio/wav"
-
-
-def media_src(media: Path, output: Path, embed: bool = False, video: bool = False) -> str:
-    """The player's src: the recording's path relative to the report's folder, URL-quoted.
-
-    With `embed`, the recording itself as a base64 data: URI (refused above EMBED_LIMIT).
-    """
-    if embed:
-        if not media.is_file():
-            raise ValueError(f"cannot embed {media}: no such file")
-        size = media.stat().st_size
-        if size > EMBED_LIMIT:
-            raise ValueError(
-                f"cannot embed {media}: {size / 1e6:.1f} MB is over the "
-                f"{EMBED_LIMIT / 1e6:.0f} MB limit; leave out --embed-media to link it instead"
-            )
-        encoded = base64.b64encode(media.read_bytes()).decode("ascii")
-        return f"data:{media_type(media, video)};base64,{encoded}"
-    target = os.path.abspath(media)
-    try:
-        relative = os.path.relpath(target, os.path.abspath(output.parent))
-    except ValueError:  # another drive on Windows: no relative path exists
-        return Path(target).as_uri()
-    return quote(relative.replace(os.sep, "/"))
-
-
-def _shown_path(media: Path, output: Path) -> str:
-    """The recording's path as a reader would type it, relative to the report when possible."""
-    try:
-        return os.path.relpath(os.path.abspath(media), os.path.abspath(output.parent))
-    except ValueError:
-        return str(media)
 
 
 def format_time(seconds: float | None) -> str:
@@ -405,7 +343,7 @@ def render_report(
         affect=_affect_lines(transcript, duration),
         ticks=[(round(1000 * t / duration, 3), format_time(t)) for t in _ticks(duration)],
         src=media_src(media, output, embed_media, source.video),
-        media_shown=_shown_path(media, output),
+        media_shown=shown_path(media, output),
         media_found=embed_media or media.is_file(),
         video=bool(source.video),
         low_confidence=LOW_CONFIDENCE,
@@ -441,18 +379,8 @@ def write_report(
     embed_media: bool = False,
     media: Path | None = None,
 ) -> Path:
-    """Render an existing JSON transcript to `output` (`annotate report t.json -o r.html`).
+    """Render an existing JSON transcript to `output` (`annotate report t.json -o r.html`);
+    the recording is found as annotator.export.convert finds it."""
+    from annotator.export.convert import convert
 
-    A relative source path in the JSON was relative to the directory `annotate` ran in; when it
-    does not exist from here, it is looked up next to the JSON file instead.
-    """
-    transcript_json, output = Path(transcript_json), Path(output)
-    transcript = Transcript.from_dict(json.loads(transcript_json.read_text(encoding="utf-8")))
-    recorded = Path(transcript.source.path)
-    if media is None and not recorded.is_absolute() and not recorded.exists():
-        candidates = (transcript_json.parent / recorded, transcript_json.parent / recorded.name)
-        media = next((c for c in candidates if c.exists()), None)
-    html = render_report(transcript, output, embed_media, media)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(output, html)
-    return output
+    return convert(transcript_json, output, "html", embed_media=embed_media, media=media)
