@@ -45,11 +45,13 @@ INTERRUPTED_MESSAGE = "annotate: interrupted; finished outputs are complete, rer
 EXAMPLES = """\b
 Examples:
   annotate meeting.mp4                      writes meeting.json next to the input
-  annotate meeting.mp4 -o meeting.srt       format from the extension (json csv srt vtt html)
+  annotate meeting.mp4 -o meeting.srt       format from the extension (json csv tsv txt srt
+                                            vtt html eaf TextGrid rttm)
   annotate recordings/ -o out/ -f csv       every recording below recordings/, resumable
   annotate call.wav --save-clips clips/     also keep each utterance's audio and face crops
   annotate meeting.mp4 -o meeting.html      an HTML report: player, transcript, timeline
   annotate report meeting.json -o r.html    the report of an existing JSON transcript
+  annotate convert meeting.json -o m.eaf    an existing JSON transcript in another format
   annotate train audio --data ravdess/ -o speech.npz     retrain a model (see annotate train --help)
   annotate evaluate audio --data ravdess/                measure a model speaker-independently
 
@@ -80,7 +82,10 @@ def annotate(
     format: Annotated[
         Optional[str],  # noqa: UP045
         typer.Option(
-            "--format", "-f", help="json, csv, srt, vtt or html. Default: from -o, else json."
+            "--format",
+            "-f",
+            help="json, csv, tsv, txt, srt, vtt, html, eaf (ELAN), textgrid (Praat) or rttm. "
+            "Default: from -o, else json.",
         ),
     ] = None,
     force: Annotated[bool, typer.Option(help="Redo outputs that are already up to date.")] = False,
@@ -122,7 +127,7 @@ def annotate(
         bool, typer.Option(help="Tag emotions (voice + face). --no-emotion: transcript only.")
     ] = True,
     emotion_tags: Annotated[
-        bool, typer.Option(help="Show the emotion label in SRT/VTT lines.")
+        bool, typer.Option(help="Show the emotion label in SRT, VTT and TXT lines.")
     ] = True,
     embed_media: EmbedMedia = False,
     single_speaker: Annotated[
@@ -198,7 +203,7 @@ def annotate(
 ) -> None:
     """Transcribe recordings into utterances with word timings, the speaker's face and emotion."""
     from annotator import batch
-    from annotator.export import format_for
+    from annotator.export import extension_for, format_for
 
     if not input.exists():
         raise _fail_usage(f"{input}: no such file or folder")
@@ -246,11 +251,12 @@ def annotate(
             fmt = format_for(None, format)
         except ValueError as error:
             raise _fail_usage(str(error)) from None
-        jobs = batch.plan_jobs(files, input, output or input, fmt)
+        jobs = batch.plan_jobs(files, input, output or input, extension_for(fmt))
     else:
-        target = output or input.with_suffix(f".{format or 'json'}")
+        default = input.with_suffix(f".{extension_for(format or 'json')}")
+        target = output or default
         if target.is_dir():
-            target = target / input.with_suffix(f".{format or 'json'}").name
+            target = target / default.name
         try:
             fmt = format_for(target, format)
         except ValueError as error:
@@ -478,6 +484,10 @@ def main(argv: list[str] | None = None) -> None:
             app(args[1:], prog_name=f"annotate {args[0]}")
         elif args and args[0] == "report" and not Path("report").exists():
             report_app(args[1:], prog_name="annotate report")
+        elif args and args[0] == "convert" and not Path("convert").exists():
+            from annotator.convert_command import convert_app
+
+            convert_app(args[1:], prog_name="annotate convert")
         else:
             annotate_app(args, prog_name="annotate")
     except KeyboardInterrupt:

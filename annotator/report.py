@@ -192,7 +192,8 @@ def _block_title(u: Utterance, speaker_name: str | None) -> str:
     text = text if len(text) <= 60 else text[:59] + "…"
     label = f"{u.emotion.label} {u.emotion.confidence:.2f}" if u.emotion else "no emotion"
     speaker = f"{speaker_name} · " if speaker_name else ""
-    return f"{format_time(u.start)} · {speaker}{label}: {text}"
+    overlap = " · overlap" if u.overlap else ""
+    return f"{format_time(u.start)} · {speaker}{label}{overlap}: {text or '…'}"
 
 
 def _more(u: Utterance, branches: list[dict[str, Any]]) -> str:
@@ -231,6 +232,7 @@ def _utterance_view(u: Utterance, diarized: bool, names: dict[str, str]) -> dict
         "chip": _chip(u.emotion),
         "branches": branches,
         "disagree": len(labels) > 1,
+        "overlap": u.overlap,
         "hover": ", ".join(
             f"{b['name']}: {b['chip']['label']} {b['chip']['confidence']:.2f}" for b in branches
         ),
