@@ -30,18 +30,18 @@ def render_textgrid(transcript: Transcript) -> str:
     # compares every pair (minutes for an hour's words).
     for speaker in speakers:
         for row in speaker.utterances:
-            text = grid.add_tier(unique(row.name, used))
+            text = grid.add_tier(_quoted(unique(row.name, used)))
             labels = [emotion_values(span.utterance)["emotion"] for span in row.spans]
             emotion = None
             if any(labels):
-                emotion = grid.add_tier(unique(f"{row.name} emotion", used))
+                emotion = grid.add_tier(_quoted(unique(f"{row.name} emotion", used)))
             for span, label in zip(row.spans, labels, strict=True):
                 start, end = span.start / MICROSECONDS, span.end / MICROSECONDS
                 text.add_interval(start, end, span.text, check=False)
                 if emotion is not None and label:
                     emotion.add_interval(start, end, label, check=False)
         for row in speaker.words:
-            words = grid.add_tier(unique(row.name, used))
+            words = grid.add_tier(_quoted(unique(row.name, used)))
             for span in row.spans:
                 start, end = span.start / MICROSECONDS, span.end / MICROSECONDS
                 words.add_interval(start, end, span.text, check=False)
@@ -50,6 +50,12 @@ def render_textgrid(transcript: Transcript) -> str:
         path = Path(folder) / "transcript.TextGrid"
         grid.to_file(path, codec="utf-8", mode="normal")
         return path.read_text(encoding="utf-8")
+
+
+def _quoted(name: str) -> str:
+    """A tier name as a Praat string's inside: pympi doubles the quotes of interval texts (as
+    Praat does) but writes tier names as they are."""
+    return name.replace('"', '""')
 
 
 class TextGridWriter(Writer):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from annotator.export.tiers import one_line
+from annotator.export.tiers import one_line, speaker_label
 from annotator.transcript import Transcript
 from annotator.writer import Writer
 
@@ -27,7 +27,7 @@ def render_rttm(transcript: Transcript) -> str:
 
     annotation = Annotation(uri=rttm_token(Path(transcript.source.path).stem, "recording"))
     for u in transcript.utterances:
-        label = rttm_token(transcript.speaker_name(u) or "", "unknown")
+        label = rttm_token(speaker_label(transcript, u) or "", "unknown")
         # The utterance id as track: two turns with the same times stay two lines.
         annotation[Segment(u.start, max(u.end, u.start + MIN_DURATION)), u.id] = label
     return annotation.to_rttm()

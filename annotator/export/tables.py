@@ -7,7 +7,7 @@ import io
 from typing import Any
 
 from annotator.emotion.labels import LABELS
-from annotator.export.tiers import one_line
+from annotator.export.tiers import one_line, speaker_label
 from annotator.transcript import Transcript
 from annotator.writer import Writer
 
@@ -112,7 +112,7 @@ class TsvWriter(Writer):
                 round(1000 * u.start),
                 round(1000 * u.end),
                 one_line(u.text),
-                transcript.speaker_name(u),
+                speaker_label(transcript, u),
                 emotion.label if emotion else None,
                 emotion.confidence if emotion else None,
                 u.overlap,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from annotator.export.tiers import utterance_text
+from annotator.export.tiers import speaker_label, utterance_text
 from annotator.transcript import Transcript, Utterance
 from annotator.writer import Writer
 
@@ -21,7 +21,7 @@ def text_line(transcript: Transcript, u: Utterance, emotion_tags: bool = True) -
         notes.append(u.emotion.label)
     if u.overlap:
         notes.append("overlap")
-    who = " ".join((transcript.speaker_name(u) or "").split())
+    who = speaker_label(transcript, u) or ""
     head = " ".join(part for part in (who, f"({', '.join(notes)})" if notes else "") if part)
     when = f"[{clock(u.start)}]"
     return f"{when} {head}: {utterance_text(u)}" if head else f"{when} {utterance_text(u)}"

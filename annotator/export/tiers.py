@@ -37,12 +37,19 @@ def one_line(text: str) -> str:
     Tier formats keep an annotation on one line (Praat's readers are line based), and XML 1.0
     cannot hold most control characters at all, so both go; everything else stays as typed.
     """
-    collapsed = " ".join(text.split())
-    return "".join(
+    kept = "".join(
         c
-        for c in collapsed
-        if unicodedata.category(c) != "Cc" and c not in "\ufffe\uffff"  # not XML characters
+        for c in text
+        # Whitespace stays (to become one space); \ufffe and \uffff are not XML characters.
+        if c.isspace() or (unicodedata.category(c) != "Cc" and c not in "\ufffe\uffff")
     )
+    return " ".join(kept.split())
+
+
+def speaker_label(transcript: Transcript, utterance: Utterance) -> str | None:
+    """The speaker as one line: the name given (cleaned by one_line), else the id; None when
+    the utterance has no speaker."""
+    return one_line(transcript.speaker_name(utterance) or "") or utterance.speaker
 
 
 def utterance_text(utterance: Utterance) -> str:
