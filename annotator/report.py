@@ -8,26 +8,24 @@ the page's script only handles interaction: seeking, highlighting, filtering and
 
 from __future__ import annotations
 
+import base64
+import os
 import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-# media_src, media_type and EMBED_LIMIT are also this module's API (the report links media).
-from annotator.export.media_link import (  # noqa: F401
-    EMBED_LIMIT,
-    media_src,
-    media_type,
-    shown_path,
-)
+from annotator.export.media_link import media_type, shown_path
 from annotator.transcript import EmotionResult, Transcript, Utterance
 from annotator.writer import Writer, atomic_write
 
 TEMPLATES = Path(__file__).with_name("templates")
+EMBED_LIMIT = 50 * 1024 * 1024  # bytes; a data: URI this size already makes a sluggish page
 # A fused label below this confidence is drawn muted: with eight classes, chance is 0.125 and
 # the calibrated models rarely exceed 0.4 when they are wrong on out-of-domain speech.
 LOW_CONFIDENCE = 0.4
@@ -56,6 +54,30 @@ class _Lane:
     utterances: int = 0
     shares: dict[str, float] = field(default_factory=dict)
     blocks: list[dict[str, Any]] = field(default_factory=list)
+
+
+def media_src(media: Path, output: Path, embed: bool = False, video: bool = False) -> str:
+    """The player's src: the recording's path relative to the report's folder, URL-quoted.
+
+    With `embed`, the recording itself as a base64 data: URI (refused above EMBED_LIMIT).
+    """
+    if embed:
+        if not media.is_file():
+            raise ValueError(f"cannot embed {media}: no such file")
+        size = media.stat().st_size
+        if size > EMBED_LIMIT:
+            raise ValueError(
+                f"cannot embed {media}: {size / 1e6:.1f} MB is over the "
+                f"{EMBED_LIMIT / 1e6:.0f} MB limit; leave out --embed-media to link it instead"
+            )
+        encoded = base64.b64encode(media.read_bytes()).decode("ascii")
+        return f"data:{media_type(media, video)};base64,{encoded}"
+    target = os.path.abspath(media)
+    try:
+        relative = os.path.relpath(target, os.path.abspath(output.parent))
+    except ValueError:  # another drive on Windows: no relative path exists
+        return Path(target).as_uri()
+    return quote(relative.replace(os.sep, "/"))
 
 
 def format_time(seconds: float | None) -> str:

@@ -1,19 +1,13 @@
-"""Where an output finds its recording: the player's link in the HTML report, the media
-descriptor in an ELAN file. A recording is linked by its path relative to the output, so the
-two can be moved together, or (HTML only) inlined.
-"""
+"""Where an output finds its recording (the HTML report's player, an ELAN file's media
+descriptor): its MIME type, its path as shown, and where a JSON transcript's recording went."""
 
 from __future__ import annotations
 
-import base64
 import mimetypes
 import os
 from pathlib import Path
-from urllib.parse import quote
 
 from annotator.transcript import Transcript
-
-EMBED_LIMIT = 50 * 1024 * 1024  # bytes; a data: URI this size already makes a sluggish page
 
 # Extensions that `mimetypes` does not know everywhere (it reads the system's tables).
 _MIME_TYPES = {
@@ -45,30 +39,6 @@ def media_type(path: Path, video: bool) -> str:
         # An audio-only .mp4 or .webm still plays in a <video>, but the element decides the UI.
         return known
     return "video/mp4" if video else "audio/wav"
-
-
-def media_src(media: Path, output: Path, embed: bool = False, video: bool = False) -> str:
-    """The player's src: the recording's path relative to the report's folder, URL-quoted.
-
-    With `embed`, the recording itself as a base64 data: URI (refused above EMBED_LIMIT).
-    """
-    if embed:
-        if not media.is_file():
-            raise ValueError(f"cannot embed {media}: no such file")
-        size = media.stat().st_size
-        if size > EMBED_LIMIT:
-            raise ValueError(
-                f"cannot embed {media}: {size / 1e6:.1f} MB is over the "
-                f"{EMBED_LIMIT / 1e6:.0f} MB limit; leave out --embed-media to link it instead"
-            )
-        encoded = base64.b64encode(media.read_bytes()).decode("ascii")
-        return f"data:{media_type(media, video)};base64,{encoded}"
-    target = os.path.abspath(media)
-    try:
-        relative = os.path.relpath(target, os.path.abspath(output.parent))
-    except ValueError:  # another drive on Windows: no relative path exists
-        return Path(target).as_uri()
-    return quote(relative.replace(os.sep, "/"))
 
 
 def shown_path(media: Path, output: Path) -> str:
