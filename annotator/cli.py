@@ -463,6 +463,63 @@ report_app = typer.Typer(
 report_app.command()(report)
 
 
+def convert(
+    transcript: Annotated[Path, typer.Argument(help="A JSON transcript written by annotate.")],
+    output: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(
+            "--output", "-o", help="The file to write. Default: beside the transcript (needs -f)."
+        ),
+    ] = None,
+    format: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--format", "-f", help="As for annotate -f. Default: from -o."),
+    ] = None,
+    media: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(help="HTML, ELAN: the recording, if it moved since it was annotated."),
+    ] = None,
+    embed_media: EmbedMedia = False,
+    emotion_tags: Annotated[
+        bool, typer.Option(help="Show the emotion label in SRT, VTT and TXT lines.")
+    ] = True,
+) -> None:
+    """Write a JSON transcript in another format (ELAN, Praat, RTTM, ...) without rerunning any
+    model."""
+    from annotator.export import extension_for, format_for
+    from annotator.export.convert import convert as convert_file
+
+    if not transcript.is_file():
+        raise _fail_usage(f"{transcript}: no such file")
+    if output is None and format is None:
+        raise _fail_usage("say which format: -o FILE or -f FORMAT")
+    try:
+        fmt = format_for(output, format)
+    except ValueError as error:
+        raise _fail_usage(f"{output or format}: {error}") from None
+    target = output or transcript.with_suffix(f".{extension_for(fmt)}")
+    if target.is_dir():
+        target = target / transcript.with_suffix(f".{extension_for(fmt)}").name
+    if target.resolve() == transcript.resolve():
+        raise _fail_usage(f"{target}: is the transcript itself; choose another output")
+    try:
+        written = convert_file(
+            transcript, target, fmt, emotion_tags=emotion_tags, embed_media=embed_media, media=media
+        )
+    except (ValueError, OSError) as error:  # not a transcript, media too large, ...
+        stderr.print(f"annotate: error: {transcript}: {error}", markup=False)
+        raise typer.Exit(EXIT_FAILED) from None
+    stderr.print(f"wrote {written}", markup=False)
+
+
+convert_app = typer.Typer(
+    add_completion=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+convert_app.command()(convert)
+
+
 def _raise_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -485,8 +542,6 @@ def main(argv: list[str] | None = None) -> None:
         elif args and args[0] == "report" and not Path("report").exists():
             report_app(args[1:], prog_name="annotate report")
         elif args and args[0] == "convert" and not Path("convert").exists():
-            from annotator.convert_command import convert_app
-
             convert_app(args[1:], prog_name="annotate convert")
         else:
             annotate_app(args, prog_name="annotate")

@@ -403,8 +403,18 @@ def write_report(
     embed_media: bool = False,
     media: Path | None = None,
 ) -> Path:
-    """Render an existing JSON transcript to `output` (`annotate report t.json -o r.html`);
-    the recording is found as annotator.export.convert finds it."""
-    from annotator.export.convert import convert
+    """Render an existing JSON transcript to `output` (`annotate report t.json -o r.html`).
 
-    return convert(transcript_json, output, "html", embed_media=embed_media, media=media)
+    ValueError names what is wrong with a file that is not a transcript. The recording is the
+    one recorded, else the one beside the JSON (annotator.export.inputs.media_beside).
+    """
+    from annotator.export.inputs import media_beside, read_transcript
+
+    transcript_json, output = Path(transcript_json), Path(output)
+    transcript = read_transcript(transcript_json)
+    if media is None:
+        media = media_beside(transcript, transcript_json)
+    html = render_report(transcript, output, embed_media, media)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(output, html)
+    return output

@@ -3,29 +3,10 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from annotator.export import format_for, writer_for
-from annotator.export.media_link import media_beside
-from annotator.transcript import Transcript
-
-
-def read_transcript(path: Path) -> Transcript:
-    """The transcript in `path`; ValueError with one line saying what is wrong with it."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise ValueError("not a JSON transcript (not UTF-8 text)") from None
-    except json.JSONDecodeError as error:
-        raise ValueError(f"not a JSON transcript ({error})") from None
-    if not isinstance(data, dict):
-        raise ValueError("not a JSON transcript (no object at the top level)")
-    try:
-        return Transcript.from_dict(data)
-    except (KeyError, TypeError, AttributeError) as error:
-        detail = f"no {error}" if isinstance(error, KeyError) else str(error)
-        raise ValueError(f"not a complete transcript ({detail})") from None
+from annotator.export.inputs import media_beside, read_transcript
 
 
 def convert(

@@ -1,13 +1,11 @@
-"""Where an output finds its recording (the HTML report's player, an ELAN file's media
-descriptor): its MIME type, its path as shown, and where a JSON transcript's recording went."""
+"""A linked recording as outputs describe it (the HTML report's player, an ELAN file's media
+descriptor): its MIME type and its path as a reader would type it."""
 
 from __future__ import annotations
 
 import mimetypes
 import os
 from pathlib import Path
-
-from annotator.transcript import Transcript
 
 # Extensions that `mimetypes` does not know everywhere (it reads the system's tables).
 _MIME_TYPES = {
@@ -47,17 +45,3 @@ def shown_path(media: Path, output: Path) -> str:
         return os.path.relpath(os.path.abspath(media), os.path.abspath(output.parent))
     except ValueError:
         return str(media)
-
-
-def media_beside(transcript: Transcript, transcript_json: Path) -> Path | None:
-    """The recording of a transcript read from `transcript_json`, if it must be looked up.
-
-    A relative source path in the JSON was relative to the directory `annotate` ran in; when it
-    does not exist from here, it is looked up next to the JSON file instead. None: use the
-    recorded path as it is.
-    """
-    recorded = Path(transcript.source.path)
-    if recorded.is_absolute() or recorded.exists():
-        return None
-    candidates = (transcript_json.parent / recorded, transcript_json.parent / recorded.name)
-    return next((c for c in candidates if c.exists()), None)
