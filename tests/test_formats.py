@@ -183,7 +183,9 @@ def test_eaf_links_the_recording_relative_to_itself_and_is_plain_xml(tmp_path):
     assert values == ["…"]  # heard, no words
     ids = [a.get("ANNOTATION_ID") for a in root.iter() if a.get("ANNOTATION_ID")]
     assert len(ids) == len(set(ids))
-    last = int(next(p.text for p in root.iter("PROPERTY") if p.get("NAME") == "lastUsedAnnotation"))
+    last = int(
+        next(p.text for p in root.iter("PROPERTY") if p.get("NAME") == "lastUsedAnnotationId")
+    )
     assert last == max(int(i[1:]) for i in ids)
 
 

@@ -60,9 +60,10 @@ def render_eaf(transcript: Transcript, output: Path, media: Path | None = None) 
             eaf.add_tier(tier, ling=WORD_TYPE, part=speaker.name)
             for span in row.spans:
                 eaf.add_annotation(tier, span.start, span.end, span.text)
-    # ELAN numbers the annotations it creates from this property.
+    # ELAN numbers the annotations it creates from after this one (pympi writes the property
+    # under another name, which ELAN does not read).
     eaf.properties = [(k, v) for k, v in eaf.properties if k != "lastUsedAnnotation"]
-    eaf.add_property("lastUsedAnnotation", eaf.maxaid)
+    eaf.add_property("lastUsedAnnotationId", eaf.maxaid)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + to_string(eaf) + "\n"
 
 
