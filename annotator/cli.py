@@ -45,11 +45,13 @@ INTERRUPTED_MESSAGE = "annotate: interrupted; finished outputs are complete, rer
 EXAMPLES = """\b
 Examples:
   annotate meeting.mp4                      writes meeting.json next to the input
-  annotate meeting.mp4 -o meeting.srt       format from the extension (json csv srt vtt html)
+  annotate meeting.mp4 -o meeting.srt       format from the extension (json csv tsv txt srt
+                                            vtt html eaf TextGrid rttm)
   annotate recordings/ -o out/ -f csv       every recording below recordings/, resumable
   annotate call.wav --save-clips clips/     also keep each utterance's audio and face crops
   annotate meeting.mp4 -o meeting.html      an HTML report: player, transcript, timeline
   annotate report meeting.json -o r.html    the report of an existing JSON transcript
+  annotate convert meeting.json -o m.eaf    an existing JSON transcript in another format
   annotate train audio --data ravdess/ -o speech.npz     retrain a model (see annotate train --help)
   annotate evaluate audio --data ravdess/                measure a model speaker-independently
 
@@ -80,7 +82,10 @@ def annotate(
     format: Annotated[
         Optional[str],  # noqa: UP045
         typer.Option(
-            "--format", "-f", help="json, csv, srt, vtt or html. Default: from -o, else json."
+            "--format",
+            "-f",
+            help="json, csv, tsv, txt, srt, vtt, html, eaf (ELAN), textgrid (Praat) or rttm. "
+            "Default: from -o, else json.",
         ),
     ] = None,
     force: Annotated[bool, typer.Option(help="Redo outputs that are already up to date.")] = False,
@@ -122,7 +127,7 @@ def annotate(
         bool, typer.Option(help="Tag emotions (voice + face). --no-emotion: transcript only.")
     ] = True,
     emotion_tags: Annotated[
-        bool, typer.Option(help="Show the emotion label in SRT/VTT lines.")
+        bool, typer.Option(help="Show the emotion label in SRT, VTT and TXT lines.")
     ] = True,
     embed_media: EmbedMedia = False,
     single_speaker: Annotated[
@@ -198,7 +203,7 @@ def annotate(
 ) -> None:
     """Transcribe recordings into utterances with word timings, the speaker's face and emotion."""
     from annotator import batch
-    from annotator.export import format_for
+    from annotator.export import extension_for, format_for
 
     if not input.exists():
         raise _fail_usage(f"{input}: no such file or folder")
@@ -246,11 +251,12 @@ def annotate(
             fmt = format_for(None, format)
         except ValueError as error:
             raise _fail_usage(str(error)) from None
-        jobs = batch.plan_jobs(files, input, output or input, fmt)
+        jobs = batch.plan_jobs(files, input, output or input, extension_for(fmt))
     else:
-        target = output or input.with_suffix(f".{format or 'json'}")
+        default = input.with_suffix(f".{extension_for(format or 'json')}")
+        target = output or default
         if target.is_dir():
-            target = target / input.with_suffix(f".{format or 'json'}").name
+            target = target / default.name
         try:
             fmt = format_for(target, format)
         except ValueError as error:
@@ -457,6 +463,63 @@ report_app = typer.Typer(
 report_app.command()(report)
 
 
+def convert(
+    transcript: Annotated[Path, typer.Argument(help="A JSON transcript written by annotate.")],
+    output: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(
+            "--output", "-o", help="The file to write. Default: beside the transcript (needs -f)."
+        ),
+    ] = None,
+    format: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--format", "-f", help="As for annotate -f. Default: from -o."),
+    ] = None,
+    media: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(help="HTML, ELAN: the recording, if it moved since it was annotated."),
+    ] = None,
+    embed_media: EmbedMedia = False,
+    emotion_tags: Annotated[
+        bool, typer.Option(help="Show the emotion label in SRT, VTT and TXT lines.")
+    ] = True,
+) -> None:
+    """Write a JSON transcript in another format (ELAN, Praat, RTTM, ...) without rerunning any
+    model."""
+    from annotator.export import extension_for, format_for
+    from annotator.export.convert import convert as convert_file
+
+    if not transcript.is_file():
+        raise _fail_usage(f"{transcript}: no such file")
+    if output is None and format is None:
+        raise _fail_usage("say which format: -o FILE or -f FORMAT")
+    try:
+        fmt = format_for(output, format)
+    except ValueError as error:
+        raise _fail_usage(f"{output or format}: {error}") from None
+    target = output or transcript.with_suffix(f".{extension_for(fmt)}")
+    if target.is_dir():
+        target = target / transcript.with_suffix(f".{extension_for(fmt)}").name
+    if target.resolve() == transcript.resolve():
+        raise _fail_usage(f"{target}: is the transcript itself; choose another output")
+    try:
+        written = convert_file(
+            transcript, target, fmt, emotion_tags=emotion_tags, embed_media=embed_media, media=media
+        )
+    except (ValueError, OSError) as error:  # not a transcript, media too large, ...
+        stderr.print(f"annotate: error: {transcript}: {error}", markup=False)
+        raise typer.Exit(EXIT_FAILED) from None
+    stderr.print(f"wrote {written}", markup=False)
+
+
+convert_app = typer.Typer(
+    add_completion=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+convert_app.command()(convert)
+
+
 def _raise_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -478,6 +541,8 @@ def main(argv: list[str] | None = None) -> None:
             app(args[1:], prog_name=f"annotate {args[0]}")
         elif args and args[0] == "report" and not Path("report").exists():
             report_app(args[1:], prog_name="annotate report")
+        elif args and args[0] == "convert" and not Path("convert").exists():
+            convert_app(args[1:], prog_name="annotate convert")
         else:
             annotate_app(args, prog_name="annotate")
     except KeyboardInterrupt:

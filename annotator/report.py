@@ -9,8 +9,6 @@ the page's script only handles interaction: seeking, highlighting, filtering and
 from __future__ import annotations
 
 import base64
-import json
-import mimetypes
 import os
 import re
 from dataclasses import dataclass, field
@@ -22,6 +20,7 @@ from urllib.parse import quote
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from annotator.export.media_link import media_type, shown_path
 from annotator.transcript import EmotionResult, Transcript, Utterance
 from annotator.writer import Writer, atomic_write
 
@@ -46,28 +45,6 @@ EMOTION_COLOURS: dict[str, str] = {
 FALLBACK_COLOUR = "#BBBBBB"  # a label outside the eight (a retrained model's own set)
 BRANCHES = (("audio", "voice"), ("face", "face"), ("text", "text"))
 
-# Extensions that `mimetypes` does not know everywhere (it reads the system's tables).
-_MIME_TYPES = {
-    ".mp4": "video/mp4",
-    ".m4v": "video/mp4",
-    ".mov": "video/quicktime",
-    ".mkv": "video/x-matroska",
-    ".webm": "video/webm",
-    ".avi": "video/x-msvideo",
-    ".mpg": "video/mpeg",
-    ".mpeg": "video/mpeg",
-    ".flv": "video/x-flv",
-    ".wav": "audio/wav",
-    ".flac": "audio/flac",
-    ".mp3": "audio/mpeg",
-    ".m4a": "audio/mp4",
-    ".aac": "audio/aac",
-    ".ogg": "audio/ogg",
-    ".oga": "audio/ogg",
-    ".opus": "audio/ogg",
-    ".wma": "audio/x-ms-wma",
-}
-
 
 @dataclass
 class _Lane:
@@ -77,15 +54,6 @@ class _Lane:
     utterances: int = 0
     shares: dict[str, float] = field(default_factory=dict)
     blocks: list[dict[str, Any]] = field(default_factory=list)
-
-
-def media_type(path: Path, video: bool) -> str:
-    """The MIME type for a recording, from its extension (video/mp4 or audio/wav when unknown)."""
-    known = _MIME_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0]
-    if known and known.split("/")[0] in ("audio", "video"):
-        # An audio-only .mp4 or .webm still plays in a <video>, but the element decides the UI.
-        return known
-    return "video/mp4" if video else "audio/wav"
 
 
 def media_src(media: Path, output: Path, embed: bool = False, video: bool = False) -> str:
@@ -110,14 +78,6 @@ def media_src(media: Path, output: Path, embed: bool = False, video: bool = Fals
     except ValueError:  # another drive on Windows: no relative path exists
         return Path(target).as_uri()
     return quote(relative.replace(os.sep, "/"))
-
-
-def _shown_path(media: Path, output: Path) -> str:
-    """The recording's path as a reader would type it, relative to the report when possible."""
-    try:
-        return os.path.relpath(os.path.abspath(media), os.path.abspath(output.parent))
-    except ValueError:
-        return str(media)
 
 
 def format_time(seconds: float | None) -> str:
@@ -254,7 +214,8 @@ def _block_title(u: Utterance, speaker_name: str | None) -> str:
     text = text if len(text) <= 60 else text[:59] + "…"
     label = f"{u.emotion.label} {u.emotion.confidence:.2f}" if u.emotion else "no emotion"
     speaker = f"{speaker_name} · " if speaker_name else ""
-    return f"{format_time(u.start)} · {speaker}{label}: {text}"
+    overlap = " · overlap" if u.overlap else ""
+    return f"{format_time(u.start)} · {speaker}{label}{overlap}: {text or '…'}"
 
 
 def _more(u: Utterance, branches: list[dict[str, Any]]) -> str:
@@ -293,6 +254,7 @@ def _utterance_view(u: Utterance, diarized: bool, names: dict[str, str]) -> dict
         "chip": _chip(u.emotion),
         "branches": branches,
         "disagree": len(labels) > 1,
+        "overlap": u.overlap,
         "hover": ", ".join(
             f"{b['name']}: {b['chip']['label']} {b['chip']['confidence']:.2f}" for b in branches
         ),
@@ -405,7 +367,7 @@ def render_report(
         affect=_affect_lines(transcript, duration),
         ticks=[(round(1000 * t / duration, 3), format_time(t)) for t in _ticks(duration)],
         src=media_src(media, output, embed_media, source.video),
-        media_shown=_shown_path(media, output),
+        media_shown=shown_path(media, output),
         media_found=embed_media or media.is_file(),
         video=bool(source.video),
         low_confidence=LOW_CONFIDENCE,
@@ -443,15 +405,15 @@ def write_report(
 ) -> Path:
     """Render an existing JSON transcript to `output` (`annotate report t.json -o r.html`).
 
-    A relative source path in the JSON was relative to the directory `annotate` ran in; when it
-    does not exist from here, it is looked up next to the JSON file instead.
+    ValueError names what is wrong with a file that is not a transcript. The recording is the
+    one recorded, else the one beside the JSON (annotator.export.inputs.media_beside).
     """
+    from annotator.export.inputs import media_beside, read_transcript
+
     transcript_json, output = Path(transcript_json), Path(output)
-    transcript = Transcript.from_dict(json.loads(transcript_json.read_text(encoding="utf-8")))
-    recorded = Path(transcript.source.path)
-    if media is None and not recorded.is_absolute() and not recorded.exists():
-        candidates = (transcript_json.parent / recorded, transcript_json.parent / recorded.name)
-        media = next((c for c in candidates if c.exists()), None)
+    transcript = read_transcript(transcript_json)
+    if media is None:
+        media = media_beside(transcript, transcript_json)
     html = render_report(transcript, output, embed_media, media)
     output.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(output, html)

@@ -20,7 +20,7 @@ class WorkerSettings:
     """Everything a worker needs besides the job; plain data, so it travels to other machines."""
 
     options: Options
-    fmt: str  # the output format: json, csv, srt, vtt or html
+    fmt: str  # the output format: one of annotator.export.FORMATS
     emotion_tags: bool = True
     embed_media: bool = False
 

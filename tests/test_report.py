@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import time
 from pathlib import Path
 from urllib.parse import quote
@@ -244,6 +245,22 @@ def test_html_writer_is_an_output_format(tmp_path, monkeypatch):
     assert 'src="media/m.mp4"' in (tmp_path / "out.html").read_text(encoding="utf-8")
     monkeypatch.chdir(tmp_path / "..")
     assert f'src="{tmp_path.name}/media/m.mp4"' in HtmlWriter().render(transcript)
+
+
+def test_overlapping_speech_is_marked_and_speech_without_words_shown(tmp_path):
+    utterances = [
+        Utterance(0, 0.0, 2.0, "first", speaker="SPEAKER_1", overlap=True),
+        Utterance(1, 1.0, 3.0, "", speaker="SPEAKER_2", overlap=True),
+        Utterance(2, 3.5, 4.0, "alone", speaker="SPEAKER_1"),
+    ]
+    transcript = Transcript(Source("m.wav", 4.0, True, False), {}, utterances)
+    html = render_report(transcript, tmp_path / "r.html")
+    rows = re.findall(r'<li class="utt[^>]*>.*?</li>', html, flags=re.S)
+    assert ["data-overlap" in row for row in rows] == [True, True, False]
+    assert [row.count('class="overlap"') for row in rows] == [1, 1, 0]
+    assert 'class="nowords" title="speech heard, no words recognised">…<' in rows[1]
+    assert "nowords" not in rows[0] + rows[2]
+    assert "0:01 · SPEAKER_2 · no emotion · overlap: …" in html
 
 
 def test_a_json_transcript_finds_its_recording_beside_it(tmp_path, monkeypatch):

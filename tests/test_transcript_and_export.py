@@ -94,8 +94,9 @@ def test_empty_transcript_renders_in_every_format():
 def test_format_from_extension_or_flag():
     assert format_for("a/b.SRT") == "srt"
     assert format_for("a/b.txt", "vtt") == "vtt"
-    with pytest.raises(ValueError, match="unsupported output format 'txt'"):
-        format_for("a/b.txt")
+    assert format_for("a/b.TextGrid") == "textgrid" and format_for("a/b", "TextGrid") == "textgrid"
+    with pytest.raises(ValueError, match="unsupported output format 'docx'"):
+        format_for("a/b.docx")
 
 
 def test_atomic_write_leaves_old_file_and_no_temp_on_failure(tmp_path, monkeypatch):
