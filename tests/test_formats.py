@@ -347,6 +347,14 @@ def test_subtitles_keep_overlapping_cues_and_a_cue_for_speech_without_words():
     assert cues[2].content == '[Dr. "Bob"] …'
     captions = webvtt.from_buffer(io.StringIO(writer_for("vtt").render(transcript))).captions
     assert [c.voice for c in captions][1:3] == ["SPEAKER_2", 'Dr. "Bob"']
+    # Listed out of time order (as an overlap found later may be), cues still come in order.
+    transcript.utterances.reverse()
+    starts = [c.start.total_seconds() for c in srt.parse(writer_for("srt").render(transcript))]
+    assert starts == sorted(u.start for u in transcript.utterances)
+    captions = webvtt.from_buffer(io.StringIO(writer_for("vtt").render(transcript))).captions
+    assert [c.start_in_seconds for c in captions] == sorted(
+        int(u.start) for u in transcript.utterances
+    )
 
 
 # Without diarization, and with nothing at all
