@@ -502,3 +502,15 @@ def test_a_folder_run_writes_eaf_and_resumes(tmp_path, capsys, samples):
     assert code == EXIT_OK and "0 done, 1 up to date, 0 failed" in text
     assert path.stat().st_mtime_ns == before
     assert Path(out / "bin_blue.eaf").exists()
+
+
+def test_a_folder_run_names_praat_outputs_textgrid_and_skips_them_when_done(tmp_path, capsys):
+    recordings, out = tmp_path / "in", tmp_path / "out"
+    recordings.mkdir()
+    (recordings / "talk.wav").write_bytes(b"RIFF")
+    out.mkdir()
+    done = out / "talk.TextGrid"
+    done.write_text("finished earlier")  # newer than its recording: up to date, no model runs
+    code, text = run_cli(capsys, recordings, "-o", out, "-f", "textgrid")
+    assert code == EXIT_OK and "0 done, 1 up to date, 0 failed" in text
+    assert done.read_text() == "finished earlier"
