@@ -347,6 +347,14 @@ def test_subtitles_keep_overlapping_cues_and_a_cue_for_speech_without_words():
     assert cues[2].content == '[Dr. "Bob"] …'
     captions = webvtt.from_buffer(io.StringIO(writer_for("vtt").render(transcript))).captions
     assert [c.voice for c in captions][1:3] == ["SPEAKER_2", 'Dr. "Bob"']
+    # Listed out of time order (as an overlap found later may be), cues still come in order.
+    transcript.utterances.reverse()
+    starts = [c.start.total_seconds() for c in srt.parse(writer_for("srt").render(transcript))]
+    assert starts == sorted(u.start for u in transcript.utterances)
+    captions = webvtt.from_buffer(io.StringIO(writer_for("vtt").render(transcript))).captions
+    assert [c.start_in_seconds for c in captions] == sorted(
+        int(u.start) for u in transcript.utterances
+    )
 
 
 # Without diarization, and with nothing at all
@@ -494,3 +502,15 @@ def test_a_folder_run_writes_eaf_and_resumes(tmp_path, capsys, samples):
     assert code == EXIT_OK and "0 done, 1 up to date, 0 failed" in text
     assert path.stat().st_mtime_ns == before
     assert Path(out / "bin_blue.eaf").exists()
+
+
+def test_a_folder_run_names_praat_outputs_textgrid_and_skips_them_when_done(tmp_path, capsys):
+    recordings, out = tmp_path / "in", tmp_path / "out"
+    recordings.mkdir()
+    (recordings / "talk.wav").write_bytes(b"RIFF")
+    out.mkdir()
+    done = out / "talk.TextGrid"
+    done.write_text("finished earlier")  # newer than its recording: up to date, no model runs
+    code, text = run_cli(capsys, recordings, "-o", out, "-f", "textgrid")
+    assert code == EXIT_OK and "0 done, 1 up to date, 0 failed" in text
+    assert done.read_text() == "finished earlier"

@@ -42,12 +42,18 @@ def _cue_times(utterance: Utterance) -> tuple[float, float]:
     return utterance.start, max(utterance.end, utterance.start + 0.001)
 
 
+def _in_order(transcript: Transcript) -> list[Utterance]:
+    """Cues by start time: WebVTT requires it and SRT players expect it, while a transcript with
+    overlapping speech need not list its utterances that way."""
+    return sorted(transcript.utterances, key=lambda u: (u.start, u.end))
+
+
 class SrtWriter(Writer):
     extension = "srt"
 
     def render(self, transcript: Transcript) -> str:
         cues = []
-        for number, utterance in enumerate(transcript.utterances, start=1):
+        for number, utterance in enumerate(_in_order(transcript), start=1):
             start, end = _cue_times(utterance)
             timing = f"{_timestamp(start, ',')} --> {_timestamp(end, ',')}"
             text = _cue_text(utterance, self.emotion_tags)
@@ -62,7 +68,7 @@ class VttWriter(Writer):
 
     def render(self, transcript: Transcript) -> str:
         cues = ["WEBVTT\n"]
-        for utterance in transcript.utterances:
+        for utterance in _in_order(transcript):
             start, end = _cue_times(utterance)
             timing = f"{_timestamp(start, '.')} --> {_timestamp(end, '.')}"
             text = html.escape(_cue_text(utterance, self.emotion_tags), quote=False)
