@@ -5,19 +5,28 @@ Score a transcript (annotate's JSON: utterances with start, end, speaker) agains
 
     python benchmarks/diarization.py score --truth sample_meetings/meeting.truth.json --hyp out.json
 
-Run the diarization stage itself on recordings (Whisper words are computed once and cached
-under /tmp/annotator-diarization/asr, so re-runs only redo the speaker stage):
+Run a diarization method on recordings: `segmentation` (the `Diarizer`: segmentation-3.0 +
+CAM++ + agglomerative clustering, audio only) or `words` (windows over Whisper's words; the words
+are computed once and cached under /tmp/annotator-diarization/asr):
 
-    python benchmarks/diarization.py run sample_meetings/call.truth.json \\
-        ../shared/media/audio/pyannote-sample/sample.rttm sample_meetings/meeting.truth.json
+    python benchmarks/diarization.py run --method segmentation \\
+        ../shared/media/audio/ami-excerpts/train.rttm \\
+        ../shared/media/audio/pyannote-sample/sample.rttm \\
+        sample_meetings/call.truth.json sample_meetings/meeting.truth.json
     python benchmarks/ravdess_meetings.py --actors 1-24 --out /tmp/ravdess_meetings
-    python benchmarks/diarization.py run /tmp/ravdess_meetings/*.truth.json
+    python benchmarks/diarization.py run --method words /tmp/ravdess_meetings/*.truth.json
 
-A truth file's recording is found next to it: a JSON's "recording", an RTTM's stem with .wav or
-.flac. Printed per recording and in total: DER (pyannote, collar 0.25 s, overlap scored), the
-share of speaking time with the right speaker under the best one-to-one speaker mapping,
-utterance speaker accuracy (truth JSONs: each truth utterance takes the hypothesis speaker that
-covers most of it, mapped one-to-one), and speakers found vs true.
+Cost on the 10-minute benchmark recording (benchmarks/speed.py's looped sample meeting):
+
+    python benchmarks/diarization.py cost --minutes 10 --threads 2
+
+A truth file's recording is found next to it: a JSON's "recording", an RTTM's URIs with .wav or
+.flac (an RTTM may hold several recordings, as the AMI excerpts' train.rttm does; a .uem beside
+it gives the scored region). Printed per recording and in total: DER (pyannote, collar 0.25 s,
+overlap scored) and DER with overlapped speech skipped, the share of speaking time with the
+right speaker under the best one-to-one speaker mapping, utterance speaker accuracy (truth JSONs:
+each truth utterance takes the hypothesis speaker that covers most of it, mapped one-to-one),
+and speakers found vs true.
 """
 
 from __future__ import annotations
@@ -56,23 +65,53 @@ class Turn:
 # ---------------------------------------------------------------- reading truth and hypotheses
 
 
+@dataclass
+class Recording:
+    name: str
+    truth: list[Turn]
+    audio: Path | None
+    utterance_truth: bool  # truth turns are utterances (a truth JSON)
+    scored: tuple[float, float] | None = None  # the UEM's region, when one is given
+
+
 def read_truth(path: Path) -> tuple[list[Turn], Path | None, bool]:
     """Turns, the recording next to it (if found), and whether turns are utterances (JSON)."""
+    recording = read_recordings(path)[0]
+    return recording.truth, recording.audio, recording.utterance_truth
+
+
+def read_recordings(path: Path) -> list[Recording]:
+    """The recordings a truth file describes: one per URI of an RTTM, one for a truth JSON."""
     if path.suffix == ".rttm":
-        turns = []
+        by_uri: dict[str, list[Turn]] = {}
         for line in path.read_text().splitlines():
             fields = line.split()
             if fields and fields[0] == "SPEAKER":
                 start, duration = float(fields[3]), float(fields[4])
-                turns.append(Turn(start, start + duration, fields[7]))
-        audio = next(
-            (p for p in (path.with_suffix(".wav"), path.with_suffix(".flac")) if p.is_file()), None
-        )
-        return turns, audio, False
+                by_uri.setdefault(fields[1], []).append(Turn(start, start + duration, fields[7]))
+        regions: dict[str, tuple[float, float]] = {}
+        if path.with_suffix(".uem").is_file():
+            for line in path.with_suffix(".uem").read_text().splitlines():
+                uri, _, start, end = line.split()
+                regions[uri] = (float(start), float(end))
+        recordings = []
+        for uri, turns in by_uri.items():
+            stems = [uri] if len(by_uri) > 1 else [uri, path.stem]
+            audio = next(
+                (
+                    p
+                    for stem in stems
+                    for p in (path.with_name(stem + ".wav"), path.with_name(stem + ".flac"))
+                    if p.is_file()
+                ),
+                None,
+            )
+            recordings.append(Recording(uri, turns, audio, False, regions.get(uri)))
+        return recordings
     data = json.loads(path.read_text())
     turns = [Turn(u["start"], u["end"], str(u["speaker"])) for u in data["utterances"]]
     audio = path.parent / data["recording"] if data.get("recording") else None
-    return turns, audio, True
+    return [Recording(path.name, turns, audio, True)]
 
 
 def read_hypothesis(path: Path) -> list[Turn]:
@@ -108,6 +147,7 @@ def best_mapping(matrix: np.ndarray) -> float:
 @dataclass
 class Scores:
     der: float
+    der_no_overlap: float  # overlapped speech not scored
     time_right: float  # share of truth speaking time whose speaker is right (one-to-one mapping)
     utterances_right: float | None
     speakers_found: int
@@ -115,10 +155,18 @@ class Scores:
     speech: float  # seconds of truth speech
 
 
-def score(truth: Sequence[Turn], hyp: Sequence[Turn], utterance_truth: bool) -> Scores:
+def score(
+    truth: Sequence[Turn],
+    hyp: Sequence[Turn],
+    utterance_truth: bool,
+    scored: tuple[float, float] | None = None,
+) -> Scores:
     reference, hypothesis = annotation(truth), annotation(hyp)
-    uem = Timeline([Segment(0, max(t.end for t in [*truth, *hyp]))])
+    uem = Timeline([Segment(*(scored or (0, max(t.end for t in [*truth, *hyp]))))])
     der = DiarizationErrorRate(collar=COLLAR, skip_overlap=False)(reference, hypothesis, uem=uem)
+    der_no_overlap = DiarizationErrorRate(collar=COLLAR, skip_overlap=True)(
+        reference, hypothesis, uem=uem
+    )
     true_speakers = sorted({t.speaker for t in truth})
     found_speakers = sorted({t.speaker for t in hyp})
     # Seconds each truth speaker and each hypothesis speaker speak at the same time.
@@ -142,14 +190,21 @@ def score(truth: Sequence[Turn], hyp: Sequence[Turn], utterance_truth: bool) -> 
                 votes[true_speakers.index(t.speaker), found_speakers.index(best)] += 1
         utterances_right = best_mapping(votes) / len(truth)
     return Scores(
-        der, time_right, utterances_right, len(found_speakers), len(true_speakers), speech
+        der,
+        der_no_overlap,
+        time_right,
+        utterances_right,
+        len(found_speakers),
+        len(true_speakers),
+        speech,
     )
 
 
 def report(name: str, s: Scores) -> None:
     utterances = "" if s.utterances_right is None else f"  utterances {s.utterances_right:6.1%}"
     print(
-        f"{name:32s} DER {s.der:6.1%}  time right {s.time_right:6.1%}{utterances}  "
+        f"{name:32s} DER {s.der:6.1%}  no-overlap {s.der_no_overlap:6.1%}  "
+        f"time right {s.time_right:6.1%}{utterances}  "
         f"speakers {s.speakers_found}/{s.speakers_true}",
         flush=True,
     )
@@ -195,49 +250,103 @@ def load_audio(path: Path) -> np.ndarray:
 
 
 def run(args: argparse.Namespace) -> None:
-    from annotator.speakers import DiarizationOptions, SpeakerEmbedder, diarize
+    from annotator.diarization import DiarizationOptions, Diarizer, SpeakerEmbedder
+    from annotator.diarization.words import diarize as diarize_words
     from annotator.utterances import segments_to_spans
 
-    embedder = SpeakerEmbedder.load(threads=args.threads, model=args.model)
     options = DiarizationOptions(num_speakers=args.num_speakers)
+    if args.method == "segmentation":
+        diarizer = Diarizer.load(threads=args.threads)
+        if args.step:
+            diarizer.step = args.step
+        name = diarizer.name
+    else:
+        embedder = SpeakerEmbedder.load(threads=args.threads)
+        name = f"words + {embedder.name} (spectral)"
     totals: list[Scores] = []
     exact = 0
     asr_seconds = diar_seconds = audio_seconds = 0.0
     for truth_path in args.truth:
-        truth, audio, utterance_truth = read_truth(truth_path)
-        assert audio is not None, f"no recording found next to {truth_path}"
-        samples = load_audio(audio)
-        segments, asr_time = transcribe_cached(audio, samples)
-        words = [w for s in segments for w in s.words]
-        began = time.perf_counter()
-        speakers = diarize(samples, words, embedder, options)
-        diar_seconds += time.perf_counter() - began
-        asr_seconds += asr_time
-        audio_seconds += len(samples) / 16_000
-        spans = segments_to_spans(segments, word_speakers=speakers)
-        hyp = [Turn(s.start, s.end, f"S{s.speaker}") for s in spans]
-        s = score(truth, hyp, utterance_truth)
-        exact += s.speakers_found == s.speakers_true
-        totals.append(s)
-        report(truth_path.name, s)
+        for recording in read_recordings(truth_path):
+            assert recording.audio is not None, f"no recording found next to {truth_path}"
+            samples = load_audio(recording.audio)
+            if args.method == "segmentation":
+                began = time.perf_counter()
+                result = diarizer(samples, options)
+                diar_seconds += time.perf_counter() - began
+                hyp = [Turn(t.start, t.end, f"S{t.speaker}") for t in result.turns]
+            else:
+                segments, asr_time = transcribe_cached(recording.audio, samples)
+                asr_seconds += asr_time
+                words = [w for s in segments for w in s.words]
+                began = time.perf_counter()
+                speakers = diarize_words(samples, words, embedder, options)
+                diar_seconds += time.perf_counter() - began
+                spans = segments_to_spans(segments, word_speakers=speakers)
+                hyp = [Turn(s.start, s.end, f"S{s.speaker}") for s in spans]
+            audio_seconds += len(samples) / 16_000
+            s = score(recording.truth, hyp, recording.utterance_truth, recording.scored)
+            exact += s.speakers_found == s.speakers_true
+            totals.append(s)
+            report(recording.name, s)
     if len(totals) > 1:
         weight = np.array([s.speech for s in totals])
         mean = lambda xs: float(np.average(xs, weights=weight))  # noqa: E731
         print(
-            f"{'speech-weighted mean':32s} DER {mean([s.der for s in totals]):6.1%}  time right "
+            f"{'speech-weighted mean':32s} DER {mean([s.der for s in totals]):6.1%}  no-overlap "
+            f"{mean([s.der_no_overlap for s in totals]):6.1%}  time right "
             f"{mean([s.time_right for s in totals]):6.1%}  speakers exact {exact}/{len(totals)}"
         )
+        print(
+            f"{'mean':32s} DER {np.mean([s.der for s in totals]):6.1%}  no-overlap "
+            f"{np.mean([s.der_no_overlap for s in totals]):6.1%}"
+        )
+    cost = f", transcription {asr_seconds:.1f} s (cached)" if asr_seconds else ""
+    print(f"{name}: {audio_seconds:.0f} s audio, diarization {diar_seconds:.1f} s{cost}")
+
+
+def cost(args: argparse.Namespace) -> None:
+    """Diarization time against transcription time on the speed benchmark's recording."""
+    from annotator.asr import load_engine
+    from annotator.diarization import DiarizationOptions, Diarizer, SpeakerEmbedder
+    from annotator.diarization.words import diarize as diarize_words
+    from benchmarks.speed import build_recording
+
+    args.work.mkdir(parents=True, exist_ok=True)
+    recording = build_recording(args.minutes, args.work)
+    samples = load_audio(recording)
+    engine = load_engine("faster-whisper", "tiny.en", threads=args.threads)
+    began = time.perf_counter()
+    segments = engine.transcribe(samples, "en").segments
+    asr = time.perf_counter() - began
+    words = [w for s in segments for w in s.words]
+    diarizer = Diarizer.load(threads=args.threads)
+    began = time.perf_counter()
+    windows, activity, local = diarizer.local_speakers(samples)
+    networks = time.perf_counter() - began
+    result = diarizer.global_speakers(windows, activity, local, DiarizationOptions())
+    segmentation = time.perf_counter() - began
+    embedder = SpeakerEmbedder.load(threads=args.threads)
+    began = time.perf_counter()
+    diarize_words(samples, words, embedder, DiarizationOptions())
+    old = time.perf_counter() - began
+    minutes = len(samples) / 16_000 / 60
+    print(f"{recording.name}: {minutes:.1f} min, {args.threads} threads")
+    print(f"transcription (faster-whisper tiny.en)  {asr:7.1f} s")
     print(
-        f"{embedder.name}: {audio_seconds:.0f} s audio, diarization {diar_seconds:.1f} s, "
-        f"transcription {asr_seconds:.1f} s ({diar_seconds / max(asr_seconds, 1e-9):.1%})"
+        f"diarization, segmentation method       {segmentation:7.1f} s ({segmentation / asr:.0%}"
+        f" of transcription; networks {networks:.1f} s, {len(local.vectors)} embeddings, "
+        f"{result.num_speakers} speakers)"
     )
+    print(f"diarization, word-window method        {old:7.1f} s ({old / asr:.0%})")
 
 
 def oracle(args: argparse.Namespace) -> None:
     """Embeddings and clustering alone: the truth's turns stand in for the ASR's words."""
-    from annotator import speakers as sp
+    from annotator.diarization import DiarizationOptions, SpeakerEmbedder
+    from annotator.diarization import words as sp
 
-    embedder = sp.SpeakerEmbedder.load(threads=args.threads, model=args.model)
+    embedder = SpeakerEmbedder.load(threads=args.threads)
     recordings = []
     for truth_path in args.truth:
         truth, audio, _ = read_truth(truth_path)
@@ -254,7 +363,7 @@ def oracle(args: argparse.Namespace) -> None:
         recordings.append((truth, pseudo_words, nearest, embedder.embed(samples, windows)))
     rights, exact, counts = [], 0, []
     for truth, pseudo_words, nearest, embeddings in recordings:
-        labels = sp.cluster(embeddings, sp.DiarizationOptions())
+        labels = sp.spectral_cluster(embeddings, DiarizationOptions())
         hyp = [
             Turn(w.start, w.end, f"S{labels[i]}")
             for w, i in zip(pseudo_words, nearest, strict=True)
@@ -276,18 +385,24 @@ def main() -> None:
     s = sub.add_parser("score", help="score an annotate JSON transcript against a truth file")
     s.add_argument("--truth", type=Path, required=True)
     s.add_argument("--hyp", type=Path, required=True)
-    r = sub.add_parser("run", help="run the diarization stage on recordings and score it")
+    r = sub.add_parser("run", help="run a diarization method on recordings and score it")
     r.add_argument("truth", type=Path, nargs="+")
-    r.add_argument("--model", default=None, help="speaker embedding model (default: the stage's)")
+    r.add_argument("--method", choices=("segmentation", "words"), default="segmentation")
+    r.add_argument("--step", type=float, default=None, help="seconds between 10 s windows")
     r.add_argument("--num-speakers", type=int, default=None)
     r.add_argument("--threads", type=int, default=1)
+    c = sub.add_parser("cost", help="diarization time against transcription time")
+    c.add_argument("--minutes", type=float, default=10)
+    c.add_argument("--threads", type=int, default=2)
+    c.add_argument("--work", type=Path, default=Path("/tmp/annotator-speed"))
     o = sub.add_parser("oracle", help="embeddings + clustering on the truth's speech (no ASR)")
     o.add_argument("truth", type=Path, nargs="+")
-    o.add_argument("--model", default=None)
     o.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     if args.command == "oracle":
         oracle(args)
+    elif args.command == "cost":
+        cost(args)
     elif args.command == "score":
         truth, _, utterance_truth = read_truth(args.truth)
         report(args.hyp.name, score(truth, read_hypothesis(args.hyp), utterance_truth))

@@ -33,10 +33,11 @@ def main() -> None:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as the annotate command does
 
     from annotator import media
+    from annotator.diarization import DiarizationOptions
+    from annotator.diarization import diarize_words as diarize
     from annotator.emotion.face import combine_frames  # noqa: F401  (load before timing)
     from annotator.faces import speaker_faces
     from annotator.pipeline import Annotator, Options
-    from annotator.speakers import DiarizationOptions, diarize
     from annotator.transcript import Utterance
     from annotator.utterances import segments_to_spans
 

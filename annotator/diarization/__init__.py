@@ -1,5 +1,7 @@
 """Speaker diarization: who speaks when, from the audio (see stage.py for the method).
 
+Usage::
+
     diarizer = Diarizer.load(threads=2)
     result = diarizer(decode_audio(probe(path)).samples, DiarizationOptions())
     result.turns  # [Turn(start, end, speaker)], overlapping where two people talk at once

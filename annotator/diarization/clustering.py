@@ -11,7 +11,7 @@ import numpy as np
 MAX_SPEAKERS = 15
 # Centroid-linkage merging stops at this Euclidean distance between unit embeddings (cosine
 # similarity 1 - d^2 / 2). Calibrated on CAM++ embeddings, see docs/diarization.md.
-THRESHOLD = 1.0
+THRESHOLD = 0.7
 # A cluster holding fewer embeddings than this (and less than MIN_SHARE of them) is not a
 # participant of its own: its embeddings join the nearest larger cluster.
 MIN_CLUSTER = 2
@@ -37,6 +37,9 @@ class DiarizationOptions:
         return low, max(low, min(self.max_speakers or MAX_SPEAKERS, n))
 
 
+NO_LIMITS = DiarizationOptions()  # count the speakers
+
+
 def centroids_of(embeddings: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """Unit mean embedding of each label 0..labels.max()."""
     c = np.stack([embeddings[labels == k].mean(0) for k in range(int(labels.max()) + 1)])
@@ -45,9 +48,9 @@ def centroids_of(embeddings: np.ndarray, labels: np.ndarray) -> np.ndarray:
 
 def agglomerate(
     embeddings: np.ndarray,
-    options: DiarizationOptions = DiarizationOptions(),
-    threshold: float = THRESHOLD,
-    min_cluster: int = MIN_CLUSTER,
+    options: DiarizationOptions = NO_LIMITS,
+    threshold: float | None = None,
+    min_cluster: int | None = None,
 ) -> np.ndarray:
     """Unit centroids (k, dim) of the speakers among unit `embeddings` (n, dim).
 
@@ -57,6 +60,8 @@ def agglomerate(
     bounds is replaced by the nearest allowed count, cut from the same dendrogram."""
     from scipy.cluster.hierarchy import fcluster, linkage
 
+    threshold = THRESHOLD if threshold is None else threshold
+    min_cluster = MIN_CLUSTER if min_cluster is None else min_cluster
     n = len(embeddings)
     low, high = options.bounds(n)
     if n == 0:

@@ -103,9 +103,7 @@ class SincNet(nn.Module):
         super().__init__()
         self.wav_norm1d = nn.InstanceNorm1d(1, affine=True)
         self.conv1d = nn.ModuleList([SincConv(), nn.Conv1d(80, 60, 5), nn.Conv1d(60, 60, 5)])
-        self.norm1d = nn.ModuleList(
-            [nn.InstanceNorm1d(c, affine=True) for c in (80, 60, 60)]
-        )
+        self.norm1d = nn.ModuleList([nn.InstanceNorm1d(c, affine=True) for c in (80, 60, 60)])
 
     def forward(self, waveforms: torch.Tensor) -> torch.Tensor:
         out = self.wav_norm1d(waveforms)
@@ -142,14 +140,22 @@ def load_segmentation(device: str = "cpu") -> PyanNet:
 
 @dataclass
 class Windows:
-    """Local speaker activity of every window over a recording."""
+    """The segmentation of every window over a recording."""
 
     step: int  # samples between window starts, a multiple of FRAME_SAMPLES
-    activity: np.ndarray  # (windows, FRAMES_PER_WINDOW, 3) uint8, hard (powerset argmax)
+    log_probs: np.ndarray  # (windows, FRAMES_PER_WINDOW, 7) float16 powerset log-probabilities
     frames: int  # frames of the recording (FRAME_SAMPLES each)
 
     def first_frame(self, window: int) -> int:
         return window * self.step // FRAME_SAMPLES
+
+    def activity(self, speech_bias: float = 0.0) -> np.ndarray:
+        """(windows, FRAMES_PER_WINDOW, 3) uint8 hard local speaker activity: the most likely
+        powerset class after adding `speech_bias` to the log-probability of every class with
+        a speaker (0: the model's own decision; > 0: quiet speech counts sooner)."""
+        biased = torch.from_numpy(self.log_probs.astype(np.float32))
+        biased[..., 1:] += speech_bias
+        return powerset_to_multilabel(biased).numpy().astype(np.uint8)
 
 
 def window_starts(total: int, step: int) -> list[int]:
@@ -170,17 +176,17 @@ def read_windows(samples: Samples, starts: list[int]) -> Iterator[tuple[int, np.
 
 
 def segment(net: PyanNet, samples: Samples, step_seconds: float, device: str = "cpu") -> Windows:
-    """Hard local speaker activity for windows `step_seconds` apart over the recording."""
+    """The segmentation of windows `step_seconds` apart over the recording."""
     step = max(1, round(step_seconds * SAMPLE_RATE / FRAME_SAMPLES)) * FRAME_SAMPLES
     starts = window_starts(len(samples), step)
-    activity = np.zeros((len(starts), FRAMES_PER_WINDOW, LOCAL_SPEAKERS), dtype=np.uint8)
+    classes = len(powerset_mapping())
+    log_probs = np.zeros((len(starts), FRAMES_PER_WINDOW, classes), dtype=np.float16)
     batch: list[np.ndarray] = []
     indexes: list[int] = []
 
     def run() -> None:
         audio = torch.from_numpy(np.stack(batch)).unsqueeze(1).to(device)
-        hard = powerset_to_multilabel(net(audio)).cpu().numpy().astype(np.uint8)
-        activity[indexes] = hard[:, :FRAMES_PER_WINDOW]
+        log_probs[indexes] = net(audio)[:, :FRAMES_PER_WINDOW].cpu().numpy()
         batch.clear()
         indexes.clear()
 
@@ -193,4 +199,4 @@ def segment(net: PyanNet, samples: Samples, step_seconds: float, device: str = "
         if batch:
             run()
     frames = math.ceil(len(samples) / FRAME_SAMPLES)
-    return Windows(step, activity, frames)
+    return Windows(step, log_probs, frames)

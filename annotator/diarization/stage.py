@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from annotator.diarization.campplus import SpeakerEmbedder, _Threads
-from annotator.diarization.clustering import DiarizationOptions, agglomerate, assign
+from annotator.diarization.clustering import NO_LIMITS, DiarizationOptions, agglomerate, assign
 from annotator.diarization.features import kaldi_fbank
 from annotator.diarization.segmentation import (
     FRAME_CENTRE,
@@ -36,9 +36,13 @@ from annotator.diarization.segmentation import (
 )
 from annotator.media import SAMPLE_RATE, Samples
 
-STEP = 5.0  # seconds between 10 s windows: each frame is seen by two windows
+STEP = 2.5  # seconds between 10 s windows: each frame is seen by four windows
 FRAME_STEP = FRAME_SAMPLES / SAMPLE_RATE  # 16.875 ms
 FBANK_FRAMES = (WINDOW_SAMPLES - 400) // 160 + 1  # 10 ms filterbank frames of a window
+# Added to the log-probability of the powerset classes with a speaker before the argmax.
+SPEECH_BIAS = 0.0
+# The number of voices at a frame is the windows' mean count rounded up from 0.5 - COUNT_BIAS.
+COUNT_BIAS = 0.0
 MIN_ALONE = 0.5  # seconds of a local speaker alone below which its overlapped frames count too
 MIN_EMBED = 0.25  # seconds: a local speaker heard less than this in a window gets no embedding
 MIN_GAP = 0.0  # seconds: a pause of one speaker shorter than this is filled
@@ -104,21 +108,34 @@ class Diarizer:
             load_segmentation(device), SpeakerEmbedder.load(threads, device), threads, device
         )
 
-    def __call__(
-        self, samples: Samples, limits: DiarizationOptions = DiarizationOptions()
-    ) -> Diarization:
+    def __call__(self, samples: Samples, limits: DiarizationOptions = NO_LIMITS) -> Diarization:
+        return self.global_speakers(*self.local_speakers(samples), limits)
+
+    def local_speakers(self, samples: Samples) -> tuple[Windows, np.ndarray, _Local]:
+        """Steps 1-2: the networks' work (nearly all of the time)."""
         with _Threads(self.threads):
             windows = segment(self.segmentation, samples, self.step, self.device)
-            local = self._embed(samples, windows)
+            activity = windows.activity(SPEECH_BIAS)
+            return windows, activity, self._embed(samples, windows, activity)
+
+    def global_speakers(
+        self,
+        windows: Windows,
+        activity: np.ndarray,
+        local: _Local,
+        limits: DiarizationOptions = NO_LIMITS,
+    ) -> Diarization:
+        """Steps 3-4: clustering and the timeline."""
         centroids = agglomerate(local.vectors, limits)
-        speakers = np.full((len(windows.activity), 3), -1, dtype=int)
+        speakers = np.full((len(activity), 3), -1, dtype=int)
         for w in np.unique(local.window):
             rows = np.flatnonzero(local.window == w)
             chosen = assign(local.vectors[rows] @ centroids.T)
             speakers[w, local.speaker[rows]] = chosen
-        return _reconstruct(windows, speakers, len(centroids))
+        low, _ = limits.bounds(len(local.vectors))
+        return _reconstruct(windows, activity, speakers, len(centroids), low)
 
-    def _embed(self, samples: Samples, windows: Windows) -> _Local:
+    def _embed(self, samples: Samples, windows: Windows, activities: np.ndarray) -> _Local:
         """One CAM++ embedding per (window, local speaker) from the filterbank frames of the
         frames where it speaks (alone, when it is alone long enough)."""
         found: list[tuple[int, int, np.ndarray]] = []
@@ -132,7 +149,7 @@ class Diarizer:
         min_alone = MIN_ALONE / FRAME_STEP
         min_embed = MIN_EMBED / FRAME_STEP
         for index, audio in read_windows(samples, starts):
-            activity = windows.activity[index]
+            activity = activities[index]
             heard = activity.sum(0)
             if not (heard >= min_embed).any():
                 continue
@@ -155,13 +172,16 @@ class Diarizer:
         )
 
 
-def _reconstruct(windows: Windows, speakers: np.ndarray, count: int) -> Diarization:
-    """Frame-level activity of the global speakers, and their turns."""
+def _reconstruct(
+    windows: Windows, activities: np.ndarray, speakers: np.ndarray, count: int, low: int = 0
+) -> Diarization:
+    """Frame-level activity of the global speakers, and their turns (of at least `low`
+    speakers where that many were asked for and heard)."""
     frames = windows.frames
     total = np.zeros((frames, max(count, 1)), dtype=np.float32)
     covered = np.zeros(frames, dtype=np.float32)
     voices = np.zeros(frames, dtype=np.float32)
-    for w, activity in enumerate(windows.activity):
+    for w, activity in enumerate(activities):
         first = windows.first_frame(w)
         n = max(0, min(FRAMES_PER_WINDOW, frames - first))
         covered[first : first + n] += 1
@@ -171,12 +191,17 @@ def _reconstruct(windows: Windows, speakers: np.ndarray, count: int) -> Diarizat
                 total[first : first + n, k] += activity[:n, local]
     covered = covered.clip(1)
     activity = (total / covered[:, None])[:, :count]
-    speaking = np.rint(voices / covered).astype(int).clip(0, count)
+    speaking = np.floor(voices / covered + 0.5 + COUNT_BIAS).astype(int).clip(0, count)
     # At each frame the `speaking` most active speakers speak (and only those with activity).
     order = np.argsort(-activity, axis=1, kind="stable")
     rank = np.empty_like(order)
     np.put_along_axis(rank, order, np.arange(count)[None, :].repeat(frames, 0), axis=1)
     binary = (rank < speaking[:, None]) & (activity > 0)
+    silent = np.flatnonzero(~binary.any(0))
+    if count - len(silent) < low:
+        # A speaker asked for but never among the most active: it speaks wherever a window
+        # gives it a voice.
+        binary[:, silent] = activity[:, silent] > 0
     turns = _turns(binary)
     # Speakers numbered by first appearance; speakers with no turn left are dropped.
     first_seen: dict[int, int] = {}
@@ -204,5 +229,7 @@ def _turns(binary: np.ndarray) -> list[Turn]:
                 runs[-1][1] = end
             else:
                 runs.append([start, end])
-        turns += [Turn(round(s, 3), round(e, 3), k) for s, e in runs if e - s >= MIN_TURN]
+        turns += [
+            Turn(round(float(s), 3), round(float(e), 3), k) for s, e in runs if e - s >= MIN_TURN
+        ]
     return turns

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from annotator.diarization.campplus import SpeakerEmbedder
-from annotator.diarization.clustering import DiarizationOptions
+from annotator.diarization.clustering import NO_LIMITS, DiarizationOptions
 from annotator.media import SAMPLE_RATE, Samples
 from annotator.transcript import Word
 
@@ -137,9 +137,7 @@ def _halves_alike(embeddings: np.ndarray, vectors: np.ndarray) -> bool:
     return float(c[0] @ c[1]) > HALVES_ALIKE
 
 
-def spectral_cluster(
-    embeddings: np.ndarray, options: DiarizationOptions = DiarizationOptions()
-) -> np.ndarray:
+def spectral_cluster(embeddings: np.ndarray, options: DiarizationOptions = NO_LIMITS) -> np.ndarray:
     """Speaker label per embedding (0-based, in order of first appearance).
 
     Spectral clustering: the number of speakers is where the Laplacian's eigenvalues jump (the
@@ -183,8 +181,8 @@ def spectral_cluster(
 
 
 def _cluster_subsample(embeddings: np.ndarray, options: DiarizationOptions) -> np.ndarray:
-    """`spectral_cluster` for more than MAX_CLUSTERED windows: cluster an evenly spaced subset, then give
-    every window the speaker whose mean voice (over the subset) it is most like."""
+    """`spectral_cluster` for more than MAX_CLUSTERED windows: cluster an evenly spaced subset,
+    then give every window the speaker whose mean voice (over the subset) it is most like."""
     subset = np.unique(np.linspace(0, len(embeddings) - 1, MAX_CLUSTERED).round().astype(int))
     labels = spectral_cluster(embeddings[subset], options)
     ids = np.unique(labels)
@@ -202,7 +200,7 @@ def diarize(
     samples: Samples,
     words: Sequence[Word],
     embedder: SpeakerEmbedder,
-    options: DiarizationOptions = DiarizationOptions(),
+    options: DiarizationOptions = NO_LIMITS,
 ) -> list[int]:
     """One speaker index per word (0-based, numbered in order of first appearance)."""
     if not words:

@@ -1,4 +1,5 @@
-"""Diarization on real speech: speakers from the audio, utterances split where they change."""
+"""The word-window diarization (windows over Whisper's words, spectral clustering): speakers
+from the audio, utterances split where they change."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ import pytest
 import soundfile as sf
 from helpers import SAMPLES
 
+from annotator.diarization import DiarizationOptions, SpeakerEmbedder
+from annotator.diarization.words import diarize
 from annotator.media import SAMPLE_RATE, decode_audio, probe
-from annotator.speakers import DiarizationOptions, SpeakerEmbedder, diarize
 from annotator.transcript import Word
 from annotator.utterances import Segment, segments_to_spans
 
@@ -153,13 +155,14 @@ def test_long_recordings_cluster_a_subsample_and_assign_every_window(monkeypatch
     """Past MAX_CLUSTERED windows the graph is built on an even subsample (bounded memory and
     time); every window still gets a speaker, and the voices come out as the full graph finds
     them."""
-    from annotator import speakers
+    from annotator.diarization import words
 
     embeddings, truth = _voices(900, 3)
-    full = speakers.cluster(embeddings)
+    full = words.spectral_cluster(embeddings)
     assert _same_partition(full, truth)
-    monkeypatch.setattr(speakers, "MAX_CLUSTERED", 300)
-    sub = speakers.cluster(embeddings)
+    monkeypatch.setattr(words, "MAX_CLUSTERED", 300)
+    sub = words.spectral_cluster(embeddings)
     assert len(sub) == 900 and sub[0] == 0
     assert _same_partition(sub, truth)
-    assert _same_partition(speakers.cluster(embeddings, DiarizationOptions(num_speakers=3)), truth)
+    three = words.spectral_cluster(embeddings, DiarizationOptions(num_speakers=3))
+    assert _same_partition(three, truth)
