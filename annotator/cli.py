@@ -19,6 +19,7 @@ import typer
 from rich.console import Console
 
 from annotator.options import DEFAULTS, DEVICES, ENGINES, FUSIONS, PRIORS, Options
+from annotator.user_config import COMMAND_LINE, default_language
 from annotator.utterances import SplitRules
 
 # Choices as Enums: Typer then lists them in --help and rejects others as usage errors (exit 2).
@@ -101,7 +102,10 @@ def annotate(
     engine: Annotated[Engine, typer.Option(help="Whisper engine.")] = DEFAULT_ENGINE,
     language: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option(help="Spoken language code (e.g. en). Default: detect."),
+        typer.Option(
+            help="Spoken language code (e.g. en). Default: $ANNOTATOR_LANGUAGE, else language "
+            "in ~/.config/annotator/config.toml, else detect."
+        ),
     ] = None,
     threads: Annotated[
         int, typer.Option(help="CPU threads any stage may use (0 = the libraries choose).")
@@ -207,10 +211,17 @@ def annotate(
 
     if not input.exists():
         raise _fail_usage(f"{input}: no such file or folder")
+    language_from = COMMAND_LINE if language else None
+    if not language:
+        try:
+            language, language_from = default_language()
+        except ValueError as error:
+            raise _fail_usage(str(error)) from None
     options = Options(
         engine=engine.value,
         whisper_model=whisper_model,
         language=language,
+        language_from=language_from,
         threads=threads,
         device=device.value,
         face_fps=face_fps,

@@ -21,6 +21,9 @@ class Options:
     # "auto": the language of each recording's first speech picks tiny.en (English) or base.
     whisper_model: str = "auto"
     language: str | None = None  # None: detect
+    # Where `language` came from: "command line", "ANNOTATOR_LANGUAGE" or a config file's path
+    # (annotator.user_config); None when it was not set.
+    language_from: str | None = None
     threads: int = 0  # CPU threads any stage may use; 0 = let the libraries choose
     split: SplitRules = field(default_factory=SplitRules)
     audio_padding: float = 0.1  # seconds added on each side of an utterance's audio slice
@@ -94,8 +97,10 @@ class Options:
             from faster_whisper.tokenizer import _LANGUAGE_CODES
 
             if self.language not in _LANGUAGE_CODES:
+                given = self.language_from in (None, "command line")
+                origin = "" if given else f" (from {self.language_from})"
                 raise ValueError(
-                    f"--language {self.language}: not a language code Whisper knows "
+                    f"--language {self.language}{origin}: not a language code Whisper knows "
                     "(lower-case ISO 639-1, e.g. en, de, fr)"
                 )
         if self.single_speaker and (self.num_speakers or 1) != 1:
@@ -113,6 +118,7 @@ class Options:
             "engine": self.engine,
             "whisper_model": self.whisper_model,
             "language": self.language,
+            "language_from": self.language_from,
             "max_utterance": self.split.max_duration,
             "face_fps": self.face_fps,
             "emotion": self.emotion,

@@ -24,3 +24,12 @@ def samples():
     if not (SAMPLES / "meeting.mp4").is_file():
         pytest.skip("sample_meetings/ has not been composed")
     return SAMPLES
+
+
+@pytest.fixture(autouse=True)
+def no_user_language(monkeypatch, tmp_path_factory):
+    """A tester's own default language (environment or config file) must not change results."""
+    from annotator.user_config import LANGUAGE_ENV
+
+    monkeypatch.delenv(LANGUAGE_ENV, raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.getbasetemp() / "no-config"))

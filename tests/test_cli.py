@@ -132,6 +132,7 @@ def test_options_reach_the_pipeline_and_are_recorded(capsys, clip: Path, tmp_pat
         "engine": "faster-whisper",
         "whisper_model": "tiny.en",
         "language": None,
+        "language_from": None,
         "max_utterance": 1.2,
         "face_fps": 4.0,
         "emotion": True,

@@ -18,7 +18,7 @@ from espeak_speech import espeak_executable, synthesize
 
 from annotator.asr import load_engine
 from annotator.asr.auto import AutoEngine, base_installed
-from annotator.asr.language import LanguageDetector, first_speech, looks_english
+from annotator.asr.language import LanguageDetector, looks_english, repeats, speech_windows
 from annotator.media import SAMPLE_RATE, decode_audio, probe
 
 needs_espeak = pytest.mark.skipif(
@@ -54,23 +54,39 @@ def auto():
     return load_engine("faster-whisper", "auto", threads=1)
 
 
-def test_first_speech_leaves_out_silence_and_stops_at_the_limit(clips):
+def test_windows_of_speech_are_spread_over_the_recording(clips):
+    # Three minutes of silence with the German sentence at 10 s, 70 s and 130 s: one region
+    # per minute, each giving a window of its own speech.
     audio = samples(clips["de"])
-    silence = np.zeros(SAMPLE_RATE * 3, dtype=np.float32)
-    padded = np.concatenate([silence, audio])
-    speech = first_speech(padded, seconds=2.0)
-    assert len(speech) == 2 * SAMPLE_RATE
-    assert abs(speech).max() > 0.05  # speech, not the leading silence
-    assert len(first_speech(silence)) == 0
+    recording = np.zeros(180 * SAMPLE_RATE, dtype=np.float32)
+    for at in (10, 70, 130):
+        recording[at * SAMPLE_RATE : at * SAMPLE_RATE + len(audio)] = audio
+    windows = speech_windows(recording)
+    assert [round(w.start / 60) for w in windows] == [0, 1, 2]
+    assert all(abs(w.start - at) < 1.0 for w, at in zip(windows, (10, 70, 130), strict=True))
+    assert all(len(w.samples) <= len(audio) and abs(w.samples).max() > 0.05 for w in windows)
+    assert speech_windows(np.zeros(3 * SAMPLE_RATE, dtype=np.float32)) == []
+
+
+def test_a_decoding_loop_is_recognised():
+    assert repeats([5, 9, 5, 9, 5, 9, 5, 9, 5, 9])  # "ūr" five times
+    assert not repeats([5, 9, 5, 9, 5, 9, 7, 1, 2, 3])  # "hello hello hello" is speech
 
 
 @needs_base
 @pytest.mark.parametrize("language", ["en", "de", "es", "fr"])
-def test_detects_the_language_of_the_first_speech(auto, clips, language):
+def test_detects_the_language_of_synthetic_speech(auto, clips, language):
     detection = auto.detector.detect(samples(clips[language]))
     assert detection is not None
-    assert (detection.language, detection.method, detection.model) == (language, "detected", "base")
-    assert detection.probability > 0.5
+    assert (detection.language, detection.method) == (language, "detected")
+    assert detection.model.startswith("base") and detection.probability > 0.5
+    assert detection.windows and detection.aggregate[0][0] == language
+    if detection.comparison:  # close languages: the chosen one decoded best of those that work
+        chosen = [d for d in detection.comparison if d.language == language]
+        assert chosen[0].accepted
+        assert all(
+            d.avg_logprob <= chosen[0].avg_logprob for d in detection.comparison if d.accepted
+        )
 
 
 @needs_base

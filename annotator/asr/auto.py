@@ -9,6 +9,7 @@ with its language unknown and a one-line warning that says what to install.
 from __future__ import annotations
 
 import importlib.util
+import math
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -17,10 +18,8 @@ import numpy as np
 from annotator.asr.errors import ModelLoadError
 from annotator.asr.extra_models import BASE
 from annotator.asr.language import (
-    CONFIDENT,
     ENGLISH_MIN_WORD_PROBABILITY,
     LanguageDetector,
-    first_speech,
     language_name,
     looks_english,
     mean_word_probability,
@@ -32,10 +31,11 @@ from annotator.utterances import Segment
 
 AUTO_MODEL = "auto"
 INSTALL_BASE = "pip install 'annotator[base]'"
+UNCERTAIN_LOGPROB = -1.0  # Whisper's log_prob_threshold: below it a decoding is retried
 
 
 class AutoEngine:
-    """Chooses the model per recording from the language of its first speech."""
+    """Chooses the model per recording from its language (see annotator.asr.language)."""
 
     def __init__(
         self,
@@ -61,30 +61,10 @@ class AutoEngine:
         detection = self.detector.detect(audio)
         if detection is None:  # no speech the VAD trusts: transcription will find little too
             return self._run(self.english, audio, "en", LanguageDetection("en", "assumed"))
-        confident = (detection.probability or 0.0) >= CONFIDENT
-        if confident and detection.language == "en":
-            return self._run(self.english, audio, "en", detection)
-        if self._understood_in_english(audio):
-            # Whisper's detection on a few seconds of speech can name the wrong language (a
-            # 2 s English command came out as Latin, p=0.79); English that tiny.en transcribes
-            # with confident words is English.
-            checked = LanguageDetection("en", "detected", None, f"{detection.model} + tiny.en")
-            return self._run(self.english, audio, "en", checked)
-        if confident:
-            return self._run(self.multilingual, audio, detection.language, detection)
-        # Unsure: let the multilingual model transcribe in whatever it settles on (Whisper's own
-        # detection over its first 30 s window) and say so.
-        result = self.multilingual.transcribe(audio, None)
-        found = LanguageDetection(
-            result.language, "detected", result.language_probability, detection.model
-        )
-        warning = (
-            f"language uncertain: the first speech sounds most like "
-            f"{language_name(detection.language)} ({detection.language}, "
-            f"p={detection.probability:.2f}); transcribed as {language_name(result.language)} "
-            f"({result.language}); pass --language CODE if that is wrong"
-        )
-        return replace(result, detection=found, model=self.multilingual.name, warnings=(warning,))
+        engine = self.english if detection.language == "en" else self.multilingual
+        result = self._run(engine, audio, detection.language, detection)
+        warning = uncertainty(detection)
+        return replace(result, warnings=(warning,)) if warning else result
 
     def transcribe_region(self, audio: np.ndarray, language: str | None) -> list[Segment]:
         """A short stretch of speech decoded on its own (see FasterWhisperEngine's): English by
@@ -92,14 +72,6 @@ class AutoEngine:
         if language == "en" or self.multilingual is None:
             return self.english.transcribe_region(audio, "en")
         return self.multilingual.transcribe_region(audio, language)
-
-    def _understood_in_english(self, audio: Samples) -> bool:
-        """tiny.en's word confidence on the first speech (the stretch detection listened to)."""
-        sample = first_speech(audio)
-        if sample.size == 0:
-            return False
-        segments = self.english.transcribe(sample, "en").segments
-        return bool(segments) and looks_english(segments)
 
     def _forced(self, audio: Samples, language: str) -> AsrResult:
         if language == "en" or self.multilingual is None:
@@ -144,6 +116,24 @@ class AutoEngine:
         )
 
 
+def uncertainty(detection: LanguageDetection) -> str | None:
+    """A one-line warning when the decision rests on weak evidence: the top languages were
+    close and no decoding of the speech went well (none without a loop, or the best one's
+    average token log-probability below -1, where Whisper itself would retry)."""
+    if not detection.comparison:
+        return None
+    accepted = [d for d in detection.comparison if d.accepted]
+    best = max((d.avg_logprob or -math.inf for d in accepted), default=-math.inf)
+    if best >= UNCERTAIN_LOGPROB:
+        return None
+    heard = ", ".join(f"{language_name(c)} ({c}) p={p:.2f}" for c, p in detection.aggregate[:2])
+    return (
+        f"language uncertain: the speech sounds most like {heard}, and decoding it in either "
+        f"or in English went badly; transcribed as {language_name(detection.language)} "
+        f"({detection.language}); pass --language CODE if that is wrong"
+    )
+
+
 def base_installed() -> bool:
     """Whether the `[base]` extra's packages are installed (not whether they are intact:
     a broken install still fails loudly when the model is loaded)."""
@@ -163,16 +153,26 @@ def load_auto(
     if not base_installed():
         return AutoEngine(english)
     multilingual = load(engine, BASE_MODEL, threads, device)
-    whisper_model = getattr(multilingual, "model", None)
-    if not _is_faster_whisper_model(whisper_model):
-        # openai-whisper transcribes; detection still uses faster-whisper's base (CTranslate2).
-        from annotator.asr.faster import FasterWhisperEngine
-        from annotator.asr.models import resolve
+    # Detection and the decoding comparison run on faster-whisper (CTranslate2) models: the
+    # engines' own when they are faster-whisper, else loaded for it (openai-whisper transcribes).
+    detector = LanguageDetector(
+        _faster_model(multilingual, BASE_MODEL, threads, device),
+        BASE_MODEL,
+        _faster_model(english, BUNDLED_MODEL, threads, device),
+        BUNDLED_MODEL,
+    )
+    return AutoEngine(english, multilingual, detector)
 
-        whisper_model = FasterWhisperEngine(
-            resolve(BASE_MODEL), threads=threads, device=device
-        ).model
-    return AutoEngine(english, multilingual, LanguageDetector(whisper_model, BASE_MODEL))
+
+def _faster_model(engine: AsrEngine, model: str, threads: int, device: str):
+    """The engine's faster_whisper.WhisperModel, or the same model loaded in faster-whisper."""
+    whisper_model = getattr(engine, "model", None)
+    if _is_faster_whisper_model(whisper_model):
+        return whisper_model
+    from annotator.asr.faster import FasterWhisperEngine
+    from annotator.asr.models import resolve
+
+    return FasterWhisperEngine(resolve(model), threads=threads, device=device).model
 
 
 def _is_faster_whisper_model(model: object) -> bool:

@@ -1,192 +1,256 @@
-"""Which language a recording is spoken in: Whisper's own language identification on the first
-speech the voice-activity filter finds, with a multilingual model.
+"""Which language a recording is spoken in, decided from evidence spread over its speech.
 
-Only the first `seconds` of speech are read, and they are encoded as they are instead of padded
-to Whisper's 30 s window: the encoder then costs a fraction of a window (measured by
-`benchmarks/languages.py`, which also compares the answers with the padded 30 s window's).
+1. Windows: Silero VAD finds speech in up to `WINDOWS` regions spread evenly over the recording
+   (a long recording is scanned only near each region's start); each window holds up to
+   `WINDOW_SECONDS` of speech, silences left out, encoded as it is rather than padded to
+   Whisper's 30 s (the encoder then costs a fraction of a window).
+2. Aggregate: Whisper's language identification (multilingual base) gives each window a
+   probability for every language; the mean log-probability per language over the windows
+   (weighted by their speech), normalised, is the aggregate. A geometric mean, not a sum: the
+   windows share speakers and microphones, so they are not independent evidence, and a sum
+   would make a long recording look more certain than it is.
+3. Comparison: when the aggregate's top language is below `SURE`, the same speech (a slice of
+   every window, `COMPARE_SECONDS` at most) is decoded greedily in the top two languages and in
+   English (English by the English-only tiny.en, whose words fall apart on other languages;
+   others by base), and the language whose decoding has the best average token log-probability
+   wins, among decodings that do not loop (compression ratio above 2.4, a short run of tokens
+   repeated five times, or the token budget for that much speech used up). Non-native
+   English, laughter and overlap can pull a window towards German or Welsh; decoded as German,
+   that speech is nonsense with a low probability.
+
+`benchmarks/languages.py` measures the decisions and their cost (docs/languages.md).
 An English-only model (tiny.en) has no language tokens and cannot identify anything; what it can
 tell is that it did not understand the speech, from its words' probabilities.
 """
 
 from __future__ import annotations
 
+import math
+import zlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
-from annotator.asr.result import LanguageDetection
+from annotator.asr.language_names import NAMES, language_name
+from annotator.asr.result import Decoding, LanguageDetection, WindowVerdict
 from annotator.media import SAMPLE_RATE, Samples
 from annotator.utterances import Segment
 
-DETECT_SECONDS = 15.0  # speech read for detection
+__all__ = ["NAMES", "LanguageDetector", "language_name", "looks_english", "speech_windows"]
+
+WINDOWS = 6  # windows of speech listened to, spread over the recording
+WINDOW_SECONDS = 10.0  # speech per window
+MIN_WINDOW_SECONDS = 2.0  # a shorter leftover is not a window of its own (unless it is all)
 MIN_SPEECH_SECONDS = 0.5  # less than this is not enough to tell a language
-VAD_BLOCK_SECONDS = 60.0  # the VAD scans the recording block by block until it has enough speech
-CONFIDENT = 0.5  # below this the detected language is reported as uncertain
+REGION_SECONDS = 60.0  # a recording gets one region per minute, up to WINDOWS of them
+VAD_BLOCK_SECONDS = 60.0  # a region is scanned block by block until it has enough speech
+# Below this aggregate probability the top languages are decoded and compared. The AMI
+# excerpts' aggregates are 0.80-0.99 English; synthetic German, Spanish, French and Italian
+# 0.58-0.97 (benchmarks/languages.py).
+SURE = 0.85
+COMPARE_SECONDS = 30.0  # one Whisper window: each candidate is one decoding
+CANDIDATES = 2  # the aggregate's top languages compared (English is always added)
+# A decoding's token budget: 12 tokens a second of speech covers fast speech in scripts that
+# take several tokens a word (Hindi, Thai: ~10 a second measured); more is a loop.
+TOKENS_PER_SECOND = 12.0
+LOOP_NGRAM, LOOP_TIMES = 4, 5  # a run of up to 4 tokens 5 times in a row is a loop
+FLOOR = 1e-6  # a language's probability in a window is never taken as less (log of 0)
 # tiny.en's mean word probability: 0.64-0.97 on 23 real English recordings (the samples and
 # the project's test media; GRID's command grammar lowest), 0.00-0.52 on espeak-ng speech in 11
-# other languages (benchmarks/languages.py). A heuristic with a thin margin on both sides.
+# other languages (benchmarks/languages.py). A heuristic with a thin margin on both sides, used
+# only when no multilingual model is installed.
 ENGLISH_MIN_WORD_PROBABILITY = 0.6
 
-NAMES = {
-    "en": "English",
-    "zh": "Chinese",
-    "de": "German",
-    "es": "Spanish",
-    "ru": "Russian",
-    "ko": "Korean",
-    "fr": "French",
-    "ja": "Japanese",
-    "pt": "Portuguese",
-    "tr": "Turkish",
-    "pl": "Polish",
-    "ca": "Catalan",
-    "nl": "Dutch",
-    "ar": "Arabic",
-    "sv": "Swedish",
-    "it": "Italian",
-    "id": "Indonesian",
-    "hi": "Hindi",
-    "fi": "Finnish",
-    "vi": "Vietnamese",
-    "he": "Hebrew",
-    "uk": "Ukrainian",
-    "el": "Greek",
-    "ms": "Malay",
-    "cs": "Czech",
-    "ro": "Romanian",
-    "da": "Danish",
-    "hu": "Hungarian",
-    "ta": "Tamil",
-    "no": "Norwegian",
-    "th": "Thai",
-    "ur": "Urdu",
-    "hr": "Croatian",
-    "bg": "Bulgarian",
-    "lt": "Lithuanian",
-    "la": "Latin",
-    "mi": "Maori",
-    "ml": "Malayalam",
-    "cy": "Welsh",
-    "sk": "Slovak",
-    "te": "Telugu",
-    "fa": "Persian",
-    "lv": "Latvian",
-    "bn": "Bengali",
-    "sr": "Serbian",
-    "az": "Azerbaijani",
-    "sl": "Slovenian",
-    "kn": "Kannada",
-    "et": "Estonian",
-    "mk": "Macedonian",
-    "br": "Breton",
-    "eu": "Basque",
-    "is": "Icelandic",
-    "hy": "Armenian",
-    "ne": "Nepali",
-    "mn": "Mongolian",
-    "bs": "Bosnian",
-    "kk": "Kazakh",
-    "sq": "Albanian",
-    "sw": "Swahili",
-    "gl": "Galician",
-    "mr": "Marathi",
-    "pa": "Punjabi",
-    "si": "Sinhala",
-    "km": "Khmer",
-    "sn": "Shona",
-    "yo": "Yoruba",
-    "so": "Somali",
-    "af": "Afrikaans",
-    "oc": "Occitan",
-    "ka": "Georgian",
-    "be": "Belarusian",
-    "tg": "Tajik",
-    "sd": "Sindhi",
-    "gu": "Gujarati",
-    "am": "Amharic",
-    "yi": "Yiddish",
-    "lo": "Lao",
-    "uz": "Uzbek",
-    "fo": "Faroese",
-    "ht": "Haitian Creole",
-    "ps": "Pashto",
-    "tk": "Turkmen",
-    "nn": "Nynorsk",
-    "mt": "Maltese",
-    "sa": "Sanskrit",
-    "lb": "Luxembourgish",
-    "my": "Myanmar",
-    "bo": "Tibetan",
-    "tl": "Tagalog",
-    "mg": "Malagasy",
-    "as": "Assamese",
-    "tt": "Tatar",
-    "haw": "Hawaiian",
-    "ln": "Lingala",
-    "ha": "Hausa",
-    "ba": "Bashkir",
-    "jw": "Javanese",
-    "su": "Sundanese",
-    "yue": "Cantonese",
-}
+
+@dataclass(frozen=True)
+class Window:
+    start: float  # seconds into the recording where its first speech begins
+    samples: np.ndarray  # speech only, silences left out
 
 
-def language_name(code: str | None) -> str:
-    return NAMES.get(code or "", code or "unknown")
-
-
-def first_speech(audio: Samples, seconds: float = DETECT_SECONDS) -> np.ndarray:
-    """Up to `seconds` of the speech Silero VAD finds, from the start, silences left out.
-
-    Scans block by block so that a long recording costs no more than its first speech.
-    """
+def _speech(audio: Samples, first: int, last: int, wanted: int) -> tuple[list[np.ndarray], float]:
+    """Up to `wanted` samples of speech in [first, last), and where it starts (seconds)."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
     options = VadOptions(min_silence_duration_ms=700)  # as transcription splits speech
-    wanted, step = int(seconds * SAMPLE_RATE), int(VAD_BLOCK_SECONDS * SAMPLE_RATE)
-    pieces: list[np.ndarray] = []
-    found = 0
-    for begin in range(0, len(audio), step):
-        block = audio[begin : begin + step]
+    step = int(VAD_BLOCK_SECONDS * SAMPLE_RATE)
+    found: list[np.ndarray] = []
+    start, total = -1.0, 0
+    for begin in range(first, last, step):
+        block = np.asarray(audio[begin : min(begin + step, last)], dtype=np.float32)
         for span in get_speech_timestamps(block, options):
-            pieces.append(block[span["start"] : span["end"]])
-            found += span["end"] - span["start"]
-        if found >= wanted:
+            if start < 0:
+                start = (begin + span["start"]) / SAMPLE_RATE
+            found.append(block[span["start"] : span["end"]])
+            total += span["end"] - span["start"]
+        if total >= wanted:
             break
-    if not pieces:
-        return np.zeros(0, dtype=np.float32)
-    return np.concatenate(pieces)[:wanted]
+    return found, start
+
+
+def speech_windows(
+    audio: Samples, windows: int = WINDOWS, seconds: float = WINDOW_SECONDS
+) -> list[Window]:
+    """Windows of speech spread over the recording: one region per minute (at most `windows`),
+    each giving `windows // regions` windows of up to `seconds` of speech from its start."""
+    length = len(audio)
+    regions = min(windows, max(1, math.ceil(length / (REGION_SECONDS * SAMPLE_RATE))))
+    per_region = max(1, windows // regions)
+    size = int(seconds * SAMPLE_RATE)
+    found: list[Window] = []
+    for region in range(regions):
+        pieces, start = _speech(
+            audio, region * length // regions, (region + 1) * length // regions, per_region * size
+        )
+        if not pieces:
+            continue
+        speech = np.concatenate(pieces)[: per_region * size]
+        for offset in range(0, len(speech), size):
+            window = speech[offset : offset + size]
+            if len(window) >= MIN_WINDOW_SECONDS * SAMPLE_RATE or offset == 0:
+                # The start of the region's speech: later windows are marked from there too
+                # (their exact position is spread over the silences left out).
+                found.append(Window(round(start + offset / SAMPLE_RATE, 2), window))
+    if sum(len(w.samples) for w in found) < MIN_SPEECH_SECONDS * SAMPLE_RATE:
+        return []
+    return [w for w in found if len(w.samples) >= MIN_SPEECH_SECONDS * SAMPLE_RATE]
 
 
 class LanguageDetector:
-    """Whisper's language identification with a multilingual faster-whisper model."""
+    """Whisper's language identification over windows of speech (multilingual faster-whisper
+    model), with a decoding comparison when the top languages are close."""
 
-    def __init__(self, model, name: str, seconds: float = DETECT_SECONDS) -> None:
+    def __init__(self, model, name: str, english=None, english_name: str = "tiny.en") -> None:
         if not model.model.is_multilingual:
             raise ValueError(f"{name} is English-only: it cannot identify languages")
         self.model = model  # a faster_whisper.WhisperModel, shared with transcription
         self.name = name
-        self.seconds = seconds
+        # An English-only faster_whisper.WhisperModel (tiny.en) decodes the English candidate;
+        # without one, base decodes English too.
+        self.english = english
+        self.english_name = english_name
 
     def detect(self, audio: Samples) -> LanguageDetection | None:
-        """The most probable language of the first speech; None when there is too little."""
-        speech = first_speech(audio, self.seconds)
-        if len(speech) < MIN_SPEECH_SECONDS * SAMPLE_RATE:
+        """The recording's language and the evidence for it; None when there is too little
+        speech to tell."""
+        windows = speech_windows(audio)
+        if not windows:
             return None
-        return self.detect_speech(speech)
+        verdicts, aggregate = self.identify(windows)
+        top, probability = aggregate[0]
+        detection = LanguageDetection(
+            top, "detected", probability, self.name, tuple(verdicts), tuple(aggregate[:3])
+        )
+        if probability >= SURE:
+            return detection
+        candidates = [language for language, _ in aggregate[:CANDIDATES]]
+        if "en" not in candidates:
+            candidates.append("en")
+        speech = comparison_speech(windows)
+        decodings = tuple(self.decode(speech, language) for language in candidates)
+        accepted = [d for d in decodings if d.accepted]
+        chosen = max(accepted, key=lambda d: d.avg_logprob or -math.inf) if accepted else None
+        language = chosen.language if chosen else top
+        models = sorted({d.model for d in decodings}, key=lambda m: m != self.name)
+        return LanguageDetection(
+            language,
+            "detected",
+            round(dict(aggregate).get(language, 0.0), 4),
+            " + ".join(models),
+            detection.windows,
+            detection.aggregate,
+            decodings,
+        )
 
-    def detect_speech(self, speech: np.ndarray) -> LanguageDetection:
-        """The most probable language of `speech` (already without silences)."""
+    def identify(
+        self, windows: Sequence[Window]
+    ) -> tuple[list[WindowVerdict], list[tuple[str, float]]]:
+        """Each window's verdict, and every language's aggregate probability, most probable
+        first."""
+        verdicts: list[WindowVerdict] = []
+        total: dict[str, float] = {}
+        weights = 0.0
+        for window in windows:
+            probabilities = self.probabilities(window.samples)
+            best = max(probabilities, key=probabilities.__getitem__)
+            seconds = len(window.samples) / SAMPLE_RATE
+            verdicts.append(
+                WindowVerdict(window.start, round(seconds, 2), best, round(probabilities[best], 4))
+            )
+            weight = min(1.0, seconds / WINDOW_SECONDS)  # a short window says less
+            weights += weight
+            for language, p in probabilities.items():
+                total[language] = total.get(language, 0.0) + weight * math.log(max(p, FLOOR))
+        languages = list(total)
+        mean = np.array([total[language] / weights for language in languages])
+        posterior = np.exp(mean - mean.max())
+        posterior /= posterior.sum()
+        ranked = sorted(zip(languages, posterior.tolist(), strict=True), key=lambda x: -x[1])
+        return verdicts, [(language, round(p, 4)) for language, p in ranked]
+
+    def probabilities(self, speech: np.ndarray) -> dict[str, float]:
+        """Every language's probability for `speech` (already without silences)."""
         features = self.model.feature_extractor(speech)
         encoded = self.model.encode(features)
         ranked = self.model.model.detect_language(encoded)[0]  # [("<|de|>", 0.96), ...]
-        token, probability = ranked[0]
-        return LanguageDetection(
-            language=token[2:-2],
-            method="detected",
-            probability=round(float(probability), 4),
-            model=self.name,
+        return {token[2:-2]: float(p) for token, p in ranked}
+
+    def decode(self, speech: np.ndarray, language: str) -> Decoding:
+        """`speech` decoded greedily in `language`: English by the English-only model when
+        there is one, others by the multilingual model."""
+        english = language == "en" and self.english is not None
+        model, name = (self.english, self.english_name) if english else (self.model, self.name)
+        budget = int(TOKENS_PER_SECOND * len(speech) / SAMPLE_RATE) + 8
+        segments, _ = model.transcribe(
+            speech,
+            language=None if english else language,
+            beam_size=1,
+            temperature=0.0,  # one greedy pass: a fallback would hide how badly it went
+            vad_filter=False,
+            without_timestamps=True,
+            condition_on_previous_text=False,
+            max_new_tokens=budget,
+            # Keep every segment, however bad: that is what is being measured.
+            no_speech_threshold=None,
+            log_prob_threshold=None,
+            compression_ratio_threshold=None,
         )
+        segments = list(segments)
+        tokens = sum(len(s.tokens) for s in segments)
+        text = " ".join(s.text.strip() for s in segments).strip()
+        raw = text.encode()
+        return Decoding(
+            language=language,
+            model=name,
+            avg_logprob=(
+                round(sum(s.avg_logprob * len(s.tokens) for s in segments) / tokens, 4)
+                if tokens
+                else None
+            ),
+            compression_ratio=round(len(raw) / len(zlib.compress(raw)), 2) if raw else 0.0,
+            no_speech_prob=round(max((s.no_speech_prob for s in segments), default=0.0), 4),
+            tokens=tokens,
+            loops=any(len(s.tokens) >= budget or repeats(s.tokens) for s in segments),
+            text=text[:80],
+        )
+
+
+def repeats(tokens: Sequence[int], longest: int = LOOP_NGRAM, times: int = LOOP_TIMES) -> bool:
+    """Whether some run of 1-`longest` tokens comes `times` times in a row: a decoding loop
+    too short for the compression ratio to show ("Bumjūrātu, Upāuūrūrūrūrūrū" on 4 s)."""
+    for n in range(1, longest + 1):
+        for begin in range(len(tokens) - n * times + 1):
+            gram = list(tokens[begin : begin + n])
+            if all(list(tokens[begin + k * n : begin + (k + 1) * n]) == gram for k in range(times)):
+                return True
+    return False
+
+
+def comparison_speech(windows: Sequence[Window], seconds: float = COMPARE_SECONDS) -> np.ndarray:
+    """An equal slice from the start of every window, `seconds` in all at most."""
+    each = int(seconds * SAMPLE_RATE / len(windows))
+    return np.concatenate([w.samples[:each] for w in windows])
 
 
 def mean_word_probability(segments: Sequence[Segment]) -> float | None:
