@@ -63,7 +63,8 @@ def main() -> None:
     aligned = [f.aligned for found in faces if found for f in found.faces]
     _, expr_wall, expr_cpu = timed(lambda: tagger.face.predict(aligned))
     texts = [u.text for u in utterances]
-    context = [texts[max(0, i - 3) : i] for i in range(len(texts))]
+    turns = tagger.text.context_turns  # as the tagger hands it: the model's own setting
+    context = [texts[max(0, i - turns) : i] for i in range(len(texts))]
     _, text_wall, text_cpu = timed(lambda: tagger.text.predict(texts, context))
 
     duration = len(audio) / media.SAMPLE_RATE
