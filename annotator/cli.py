@@ -202,6 +202,10 @@ def annotate(
 
     if not input.exists():
         raise _fail_usage(f"{input}: no such file or folder")
+    # The library's warnings (annotator.log) on stderr; a recording's own come with its result.
+    from annotator.log import install_command_line_handler, warn
+
+    install_command_line_handler(lambda line: stderr.print(line, markup=False))
     options = Options(
         engine=engine.value,
         whisper_model=whisper_model,
@@ -240,7 +244,7 @@ def annotate(
     if input.is_dir():
         files, problems = batch.discover(input)
         for problem in problems:
-            stderr.print(f"annotate: warning: {problem}", markup=False)
+            warn("annotator.batch", problem)
         if not files:
             raise _fail_usage(f"{input}: no audio or video files found in this folder")
         try:
