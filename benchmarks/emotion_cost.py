@@ -13,7 +13,6 @@ expression <= 100%). No test runs it.
 from __future__ import annotations
 
 import argparse
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -30,7 +29,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("recording", type=Path)
     args = parser.parse_args()
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as the annotate command does
+    from annotator.runtime import set_runtime_environment
+
+    set_runtime_environment()  # the annotate command's process settings, before any model loads
 
     from annotator import media
     from annotator.emotion.face import combine_frames  # noqa: F401  (load before timing)
