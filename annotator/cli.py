@@ -9,14 +9,12 @@ from __future__ import annotations
 import signal
 import sys
 import traceback
-from collections import Counter
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from annotator.options import DEFAULTS, DEVICES, ENGINES, FUSIONS, PRIORS, Options
 from annotator.utterances import SplitRules
@@ -340,51 +338,11 @@ def _run_jobs(
         return EXIT_USAGE
 
     if not quiet:
+        from annotator.batch_table import summary_line, summary_table
+
         Console(highlight=False).print(summary_table(results))
         stderr.print(summary_line(results), markup=False)
     return EXIT_FAILED if any(r.status == batch.FAILED for r in results) else EXIT_OK
-
-
-def summary_table(results: list) -> Table:
-    """One row per recording, and one per speaker under it."""
-    table = Table(title="annotate", show_lines=False)
-    # Fold long paths rather than cutting them: the point of the table is to find files.
-    for column in ("input", "output", "status", "utterances", "emotions (speaking time)"):
-        table.add_column(column, overflow="fold")
-    table.add_column("seconds", justify="right")
-    for r in results:
-        done = r.done
-        table.add_row(
-            str(r.job.input),
-            str(r.job.output),
-            r.status,
-            str(done.utterances) if done else "",
-            shares_text(done.emotion_share) if done else "",
-            f"{r.seconds:.1f}",
-        )
-        for line in done.speakers if done else ():
-            table.add_row(
-                f"  {line.speaker} ({line.speaking_time:.1f} s speaking)",
-                "",
-                "",
-                str(line.utterances),
-                shares_text(line.emotion_share),
-                "",
-            )
-    return table
-
-
-def summary_line(results: list) -> str:
-    """'2 done, 1 up to date, 0 failed' (and how many another run has)."""
-    count = Counter(r.status for r in results)
-    line = f"{count['done']} done, {count['skipped']} up to date, {count['failed']} failed"
-    return line + (f", {count['busy']} left to another run" if count["busy"] else "")
-
-
-def shares_text(shares: dict[str, float], top: int = 3) -> str:
-    """'neutral 55%, happy 30%, sad 15%': the largest shares of speaking time."""
-    ranked = sorted(shares.items(), key=lambda item: -item[1])
-    return ", ".join(f"{label} {share:.0%}" for label, share in ranked[:top] if share > 0)
 
 
 annotate_app = typer.Typer(

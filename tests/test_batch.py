@@ -143,3 +143,25 @@ def test_jobs_2_writes_what_jobs_1_writes(tmp_path, capsys):
         assert (one / name).read_bytes() == (two / name).read_bytes(), name
     code, text = run_cli(capsys, recordings, "-o", two, "--jobs", "2")  # resumes: nothing to do
     assert code == EXIT_OK and "0 done, 3 up to date, 0 failed" in text
+
+
+def test_the_summary_renders_the_results_data(tmp_path):
+    from rich.console import Console
+
+    from annotator.batch import FAILED, SpeakerSummary
+    from annotator.batch_table import shares_text, summary_line, summary_table
+
+    jobs = make_jobs(tmp_path, 3)
+    speaker = SpeakerSummary("Ann", 2, 3.25, {"sad": 0.2, "happy": 0.8})
+    done = Done(2, {"neutral": 0.5, "happy": 0.3, "sad": 0.15, "angry": 0.05}, (speaker,))
+    results = [
+        JobResult(jobs[0], DONE, done=done, seconds=1.0),
+        JobResult(jobs[1], SKIPPED, "output is up to date"),
+        JobResult(jobs[2], FAILED, "not a media file"),
+    ]
+    assert summary_line(results) == "1 done, 1 up to date, 1 failed"
+    assert shares_text(done.emotion_share) == "neutral 50%, happy 30%, sad 15%"
+    console = Console(width=200, record=True)
+    console.print(summary_table(results))
+    text = console.export_text()
+    assert "Ann (3.2 s speaking)" in text and "happy 80%, sad 20%" in text
