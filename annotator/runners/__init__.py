@@ -10,32 +10,16 @@ load, Ray missing or unreachable): one usage error, not a failure per file.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from annotator.batch import SKIPPED, UP_TO_DATE, Job, JobResult, is_up_to_date
+from annotator.runners.base import OnResult, OnStatus, Runner, SetupError
 
 if TYPE_CHECKING:  # the worker module loads the pipeline: only a runner that runs needs it
     from annotator.worker import WorkerSettings
 
-OnResult = Callable[[JobResult], None]  # hears each job's result as it comes
-OnStatus = Callable[[str], None]  # hears a short line about what runs now, for a progress display
-
-
-class SetupError(RuntimeError):
-    """The runner cannot start: said once, in one line (a usage error for the CLI)."""
-
-
-class Runner(Protocol):
-    def run(
-        self,
-        jobs: Sequence[Job],
-        force: bool,
-        on_result: OnResult | None = None,
-        on_status: OnStatus | None = None,
-    ) -> list[JobResult]:
-        """Annotate every job; one result per job, in the jobs' order."""
-        ...
+__all__ = ["OnResult", "OnStatus", "Runner", "SetupError", "make_runner", "run_batch"]
 
 
 def run_batch(

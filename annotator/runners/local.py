@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from annotator.batch import Done, Job, JobResult, run_job
-from annotator.runners import OnResult, OnStatus, SetupError
+from annotator.runners.base import OnResult, OnStatus, SetupError
 from annotator.worker import Worker, WorkerSettings
 
 

@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Sequence
 
 from annotator.batch import Job, JobResult, run_job
-from annotator.runners import OnResult, OnStatus
+from annotator.runners.base import OnResult, OnStatus
 from annotator.runners.local import InProcessRunner
 from annotator.worker import Worker, WorkerSettings
 

@@ -25,7 +25,7 @@ from typing import Any
 
 from annotator import batch
 from annotator.batch import Job, JobResult
-from annotator.runners import OnResult, OnStatus, SetupError
+from annotator.runners.base import OnResult, OnStatus, SetupError
 from annotator.runtime import set_runtime_environment
 from annotator.worker import WorkerSettings
 
