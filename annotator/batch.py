@@ -1,7 +1,8 @@
-"""Many recordings in one run: find them, map them to outputs, skip what is done, keep going.
+"""Many recordings in one run: find them, map them to outputs, say what is done, keep going.
 
 A failing file is recorded and the batch moves on; an output that is complete and newer than
-its input is skipped, so an interrupted batch resumes where it stopped.
+its input is skipped, so an interrupted batch resumes where it stopped. Which runner does the
+work (this process, worker processes, Ray) is annotator.runners's business.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from annotator.media import MEDIA_EXTENSIONS, MediaError
@@ -23,35 +24,37 @@ class Job:
     output: Path
 
 
-@dataclass(frozen=True)
-class SpeakerLine:
-    """One speaker of a finished recording, as the CLI's summary table shows it."""
+# A job's outcome: written, already up to date, being written by another run, or not written.
+DONE, SKIPPED, BUSY, FAILED = "done", "skipped", "busy", "failed"
+UP_TO_DATE = "output is up to date"
 
-    speaker: str
+
+@dataclass(frozen=True)
+class SpeakerSummary:
+    """One speaker of a finished recording: what a summary of the batch shows about them."""
+
+    speaker: str  # the name given for the speaker, else its id
     utterances: int
-    speaking_time: float
-    emotions: str
+    speaking_time: float  # seconds
+    emotion_share: dict[str, float] = field(default_factory=dict)  # share of speaking time
 
 
 @dataclass(frozen=True)
 class Done:
-    """What `process` reports for a finished recording."""
+    """What processing a recording reports: the data behind a summary, no display text."""
 
     utterances: int
-    emotions: str = ""  # the recording's emotion summary, for the CLI's table
-    speakers: tuple[SpeakerLine, ...] = ()
-    warnings: tuple[str, ...] = ()  # one line each, printed by the CLI (e.g. not English)
+    emotion_share: dict[str, float] = field(default_factory=dict)  # the whole recording's
+    speakers: tuple[SpeakerSummary, ...] = ()
+    warnings: tuple[str, ...] = ()  # one line each about the recording (e.g. not English)
 
 
 @dataclass
 class JobResult:
     job: Job
-    status: str  # "done", "skipped" (up to date), "busy" (another run has it) or "failed"
-    message: str = ""
-    utterances: int = 0
-    emotions: str = ""  # the recording's emotion summary, for the CLI's table
-    speakers: tuple[SpeakerLine, ...] = ()
-    warnings: tuple[str, ...] = ()
+    status: str  # DONE, SKIPPED (up to date), BUSY (another run has it) or FAILED
+    message: str = ""  # why it was skipped, left or failed
+    done: Done | None = None  # what was produced, when status is DONE
     seconds: float = 0.0
     error: BaseException | None = None  # the unexpected exception, for --debug
 
@@ -130,38 +133,16 @@ def claim(output: Path) -> Iterator[bool]:
             lock_path.unlink(missing_ok=True)
 
 
-def run_jobs(
-    jobs: list[Job],
-    process: Callable[[Job], Done],
-    force: bool = False,
-    on_result: Callable[[JobResult], None] | None = None,
-) -> list[JobResult]:
-    """Run `process` on each job not already done.
+def run_job(job: Job, process: Callable[[Job], Done], force: bool = False) -> JobResult:
+    """One job, timed: claimed and processed. Every runner (annotator.runners) runs each job
+    through this, so every runner locks and reports failures the same way.
 
     MediaError and OSError become one-line failures; anything else is a bug, still recorded as a
-    failure (named as internal) so that the batch goes on. KeyboardInterrupt
-    (and SystemExit) stop the batch.
-    """
-    results = []
-    for job in jobs:
-        result = run_job(job, process, force)
-        results.append(result)
-        if on_result:
-            on_result(result)
-    return results
-
-
-def run_job(job: Job, process: Callable[[Job], Done], force: bool = False) -> JobResult:
-    """One job, timed: skipped if up to date, else claimed and processed (run_jobs's rules).
-
-    Other runners (annotator.cluster's workers) call this too, so every runner skips, locks and
-    reports failures the same way.
+    failure (named as internal) so that the batch goes on. KeyboardInterrupt (and SystemExit)
+    stop the batch.
     """
     started = time.perf_counter()
-    if not force and is_up_to_date(job):
-        result = JobResult(job, "skipped", "output is up to date")
-    else:
-        result = _run_one(job, process, force)
+    result = _run_one(job, process, force)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -170,24 +151,17 @@ def _run_one(job: Job, process: Callable[[Job], Done], force: bool) -> JobResult
     try:
         with claim(job.output) as claimed:
             if not claimed:
-                return JobResult(job, "busy", "another run is working on it")
-            # Another run may have finished it while this one was busy with earlier files.
+                return JobResult(job, BUSY, "another run is working on it")
+            # Another run may have finished it while this one was busy with earlier files (the
+            # batch's own check was made before it started).
             if not force and is_up_to_date(job):
-                return JobResult(job, "skipped", "output is up to date")
-            done = process(job)
-            return JobResult(
-                job,
-                "done",
-                utterances=done.utterances,
-                emotions=done.emotions,
-                speakers=done.speakers,
-                warnings=done.warnings,
-            )
+                return JobResult(job, SKIPPED, UP_TO_DATE)
+            return JobResult(job, DONE, done=process(job))
     except (MediaError, OSError) as error:
-        return JobResult(job, "failed", _one_line(error), error=error)
+        return JobResult(job, FAILED, _one_line(error), error=error)
     except Exception as error:  # noqa: BLE001  one broken file never stops the batch
         message = f"internal error: {type(error).__name__}: {_one_line(error)}"
-        return JobResult(job, "failed", message, error=error)
+        return JobResult(job, FAILED, message, error=error)
 
 
 def _one_line(error: BaseException) -> str:

@@ -9,8 +9,6 @@ from __future__ import annotations
 import signal
 import sys
 import traceback
-from collections.abc import Iterator
-from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -211,6 +209,10 @@ def annotate(
 
     if not input.exists():
         raise _fail_usage(f"{input}: no such file or folder")
+    # The library's warnings (annotator.log) on stderr; a recording's own come with its result.
+    from annotator.log import install_command_line_handler, warn
+
+    install_command_line_handler(lambda line: stderr.print(line, markup=False))
     language_from = COMMAND_LINE if language else None
     if not language:
         try:
@@ -246,16 +248,17 @@ def annotate(
     if workers is not None and workers < 1:
         raise _fail_usage(f"--jobs {workers}: must be 1 or more")
     if ray_address is not None:
-        from annotator.cluster import ClusterError, require_ray
+        from annotator.runners import SetupError
+        from annotator.runners.ray_cluster import require_ray
 
         try:
             require_ray()
-        except ClusterError as error:
+        except SetupError as error:
             raise _fail_usage(str(error)) from None
     if input.is_dir():
         files, problems = batch.discover(input)
         for problem in problems:
-            stderr.print(f"annotate: warning: {problem}", markup=False)
+            warn("annotator.batch", problem)
         if not files:
             raise _fail_usage(f"{input}: no audio or video files found in this folder")
         try:
@@ -305,29 +308,15 @@ def _run_jobs(
     ray_address: str | None = None,
     workers: int | None = None,
 ) -> int:
-    """Run the jobs (here, or on Ray with `ray_address`) with a progress bar, print failures
-    and a summary; return the exit code."""
+    """Run the jobs (annotator.runners picks who does the work) with a progress bar, print
+    warnings, failures and a summary; return the exit code."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-    from rich.table import Table
 
     from annotator import batch
-    from annotator.asr import ModelLoadError
-    from annotator.worker import Worker, WorkerSettings
+    from annotator.runners import SetupError, make_runner, run_batch
+    from annotator.worker import WorkerSettings
 
     settings = WorkerSettings(options, fmt, emotion_tags=emotion_tags, embed_media=embed_media)
-    worker: Worker | None = None
-    # On Ray the workers load the models (and say if they cannot); here, this process does,
-    # also before starting local worker processes, so a model that cannot load is said once.
-    if ray_address is None and (force or not all(batch.is_up_to_date(job) for job in jobs)):
-        # Load every model before the first file: a model that cannot load is a usage error
-        # (exit 2), said once, not a failure repeated for every file.
-        try:
-            with stderr.status("loading models", spinner="dots") if not quiet else _nothing():
-                worker = Worker(settings)
-        except (ModelLoadError, ValueError) as error:
-            stderr.print(f"annotate: error: {error}", markup=False)
-            return EXIT_USAGE
-
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -340,96 +329,37 @@ def _run_jobs(
     )
     task = progress.add_task("annotating", total=len(jobs), stage="")
 
-    def process(job: batch.Job) -> batch.Done:
-        assert worker is not None  # loaded above whenever a job needs work
-
-        def on_stage(name: str) -> None:
-            progress.update(task, stage=f"{job.input.name}: {name}")
-
-        return worker.process(job, progress=on_stage)
+    def on_status(line: str) -> None:
+        progress.update(task, stage=line)
 
     def on_result(result: batch.JobResult) -> None:
         progress.advance(task)
-        for warning in result.warnings:
+        for warning in result.done.warnings if result.done else ():
             progress.console.print(
                 f"annotate: warning: {result.job.input}: {warning}", markup=False
             )
-        if result.status == "failed":
+        if result.status == batch.FAILED:
             progress.console.print(
                 f"annotate: error: {result.job.input}: {result.message}", markup=False
             )
             if debug and result.error is not None:
                 traceback.print_exception(result.error)
 
-    with progress:
-        to_do = [job for job in jobs if force or not batch.is_up_to_date(job)]
-        if ray_address is None and min(workers or 1, len(to_do)) > 1 and worker is not None:
-            from annotator import processes
+    try:
+        runner = make_runner(settings, workers, ray_address)
+        with progress:
+            results = run_batch(jobs, runner, force, on_result, on_status)
+    except SetupError as error:
+        # Models that cannot load, a cluster that cannot be reached: said once, a usage error.
+        stderr.print(f"annotate: error: {error}", markup=False)
+        return EXIT_USAGE
 
-            worker = None  # loading worked; each worker process loads its own
-            done = processes.run_jobs(to_do, settings, workers, force, on_result)
-            by_job = {result.job: result for result in done}
-            skipped = [
-                batch.JobResult(job, "skipped", "output is up to date")
-                for job in jobs
-                if job not in by_job
-            ]
-            for result in skipped:
-                on_result(result)
-            results = [by_job.get(job) or skipped.pop(0) for job in jobs]
-        elif ray_address is None:
-            results = batch.run_jobs(jobs, process, force=force, on_result=on_result)
-        else:
-            from annotator import cluster
-
-            def on_status(line: str) -> None:
-                progress.update(task, stage=line)
-
-            try:
-                results = cluster.run_jobs(
-                    jobs, settings, ray_address, workers, force, on_result, on_status
-                )
-            except (cluster.ClusterError, ModelLoadError) as error:
-                stderr.print(f"annotate: error: {error}", markup=False)
-                return EXIT_USAGE
-
-    failed = sum(r.status == "failed" for r in results)
     if not quiet:
-        table = Table(title="annotate", show_lines=False)
-        # Fold long paths rather than cutting them: the point of the table is to find files.
-        for column in ("input", "output", "status", "utterances", "emotions (speaking time)"):
-            table.add_column(column, overflow="fold")
-        table.add_column("seconds", justify="right")
-        for r in results:
-            table.add_row(
-                str(r.job.input),
-                str(r.job.output),
-                r.status,
-                str(r.utterances) if r.status == "done" else "",
-                r.emotions,
-                f"{r.seconds:.1f}",
-            )
-            for line in r.speakers:  # one row per speaker under its recording
-                table.add_row(
-                    f"  {line.speaker} ({line.speaking_time:.1f} s speaking)",
-                    "",
-                    "",
-                    str(line.utterances),
-                    line.emotions,
-                    "",
-                )
-        Console(highlight=False).print(table)
-        done = sum(r.status == "done" for r in results)
-        skipped = sum(r.status == "skipped" for r in results)
-        busy = sum(r.status == "busy" for r in results)
-        line = f"{done} done, {skipped} up to date, {failed} failed"
-        stderr.print(line + (f", {busy} left to another run" if busy else ""), markup=False)
-    return EXIT_FAILED if failed else EXIT_OK
+        from annotator.batch_table import summary_line, summary_table
 
-
-@contextmanager
-def _nothing() -> Iterator[None]:
-    yield
+        Console(highlight=False).print(summary_table(results))
+        stderr.print(summary_line(results), markup=False)
+    return EXIT_FAILED if any(r.status == batch.FAILED for r in results) else EXIT_OK
 
 
 annotate_app = typer.Typer(

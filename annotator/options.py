@@ -7,12 +7,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+# The device probes live in annotator.devices; pipeline code imports them from here too.
+from annotator.devices import (  # noqa: F401
+    DEVICES,
+    Devices,
+    ctranslate2_cuda,
+    cuda_available,
+    resolve_device,
+    torch_cuda,
+)
 from annotator.utterances import SplitRules
 
 ENGINES = ("faster-whisper", "openai-whisper")
-DEVICES = ("auto", "cpu", "cuda")
 FUSIONS = ("late", "learned")
 PRIORS = ("adaptive", "conversation", "acted")
+
+# The language codes Whisper's tokenizer knows (faster-whisper and openai-whisper share them);
+# a copy, because the libraries expose them only privately or on a loaded model.
+WHISPER_LANGUAGES: frozenset[str] = frozenset(
+    """af am ar as az ba be bg bn bo br bs ca cs cy da de el en es et eu fa fi fo fr gl gu ha haw
+    he hi hr ht hu hy id is it ja jw ka kk km kn ko la lb ln lo lt lv mg mi mk ml mn mr ms mt my ne
+    nl nn no oc pa pl ps pt ro ru sa sd si sk sl sn so sq sr su sv sw ta te tg th tk tl tr tt uk ur
+    uz vi yi yo zh yue""".split()
+)
 
 
 @dataclass(frozen=True)
@@ -94,9 +111,7 @@ class Options:
         if len(set(self.speaker_names)) != len(self.speaker_names):
             raise ValueError(f"--speaker-names {','.join(self.speaker_names)}: each name once")
         if self.language is not None:
-            from faster_whisper.tokenizer import _LANGUAGE_CODES
-
-            if self.language not in _LANGUAGE_CODES:
+            if self.language not in WHISPER_LANGUAGES:
                 given = self.language_from in (None, "command line")
                 origin = "" if given else f" (from {self.language_from})"
                 raise ValueError(
@@ -112,8 +127,12 @@ class Options:
         if self.split.max_duration <= 0:
             raise ValueError(f"--max-utterance {self.split.max_duration}: must be above 0")
 
-    def recorded(self) -> dict[str, Any]:
-        """The settings that change a transcript, as the transcript's `options` records them."""
+    def recorded(self, devices: Devices | None = None) -> dict[str, Any]:
+        """The settings that change a transcript, as the transcript's `options` records them.
+
+        `devices`: where the models actually ran (Devices.summary is recorded); without it, the
+        `device` setting as it is.
+        """
         return {
             "engine": self.engine,
             "whisper_model": self.whisper_model,
@@ -131,38 +150,8 @@ class Options:
             # A learned fusion head reads voice and face only: the words are not used.
             "text_emotion": self.emotion and self.text_emotion and self.fusion != "learned",
             "prior": self.prior,
-            "device": self.device,  # as resolved by the pipeline: "cpu" or "cuda"
+            "device": devices.summary if devices is not None else self.device,
         }
-
-
-def cuda_available() -> bool:
-    """Whether CTranslate2 (faster-whisper) or torch can use an NVIDIA GPU here."""
-    return ctranslate2_cuda() or torch_cuda()
-
-
-def ctranslate2_cuda() -> bool:
-    try:
-        import ctranslate2
-
-        return ctranslate2.get_cuda_device_count() > 0
-    except Exception:  # a CUDA-less build or a broken driver: no GPU for it
-        return False
-
-
-def torch_cuda() -> bool:
-    try:
-        import torch
-
-        return bool(torch.cuda.is_available())
-    except Exception:  # as above
-        return False
-
-
-def resolve_device(device: str) -> str:
-    """ "cpu" or "cuda" for a --device value ("auto": cuda when a GPU is found)."""
-    if device == "auto":
-        return "cuda" if cuda_available() else "cpu"
-    return device
 
 
 DEFAULTS = Options()

@@ -9,9 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from annotator.emotion.labels import LABELS
-
-SCHEMA = "annotator.transcript/1"
+from annotator.schema import LABELS, SCHEMA
 
 
 @dataclass

@@ -1,18 +1,23 @@
 """The work for one recording of a batch: annotate it, write the output, report what the summary
 table shows.
 
-A local run and every Ray actor (annotator.cluster) run this same code with the same settings,
-so they write the same bytes.
+Every runner (annotator.runners: this process, worker processes, Ray actors) runs this same code
+with the same settings, so they write the same bytes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from annotator.batch import Done, Job, SpeakerLine
+from annotator.batch import Done, Job, SpeakerSummary
 from annotator.options import Options
 from annotator.pipeline import Annotator, ProgressCallback
 from annotator.transcript import Transcript
+
+# How a worker gets its pipeline. A program that already holds a loaded Annotator for the same
+# options (a test session, a notebook) may point this at it rather than load the models again.
+load_annotator: Callable[[Options], Annotator] = Annotator
 
 
 @dataclass(frozen=True)
@@ -32,7 +37,7 @@ class Worker:
         from annotator.export import writer_for
 
         self.settings = settings
-        self.annotator = Annotator(settings.options)
+        self.annotator = load_annotator(settings.options)
         self.writer = writer_for(
             settings.fmt, emotion_tags=settings.emotion_tags, embed_media=settings.embed_media
         )
@@ -46,22 +51,15 @@ class Worker:
 
 
 def done_of(transcript: Transcript) -> Done:
-    """The summary table's line for a finished recording, and one per speaker."""
+    """What a summary shows of a finished recording: its size, emotions and speakers."""
     speakers = tuple(
-        SpeakerLine(
+        SpeakerSummary(
             speaker.name or speaker.id,
             speaker.utterances,
             speaker.speaking_time,
-            emotion_shares({"emotion_share": speaker.emotions}),
+            dict(speaker.emotions),
         )
         for speaker in transcript.speakers
     )
-    return Done(len(transcript.utterances), emotion_shares(transcript.summary), speakers)
-
-
-def emotion_shares(summary: dict | None, top: int = 3) -> str:
-    """'neutral 55%, happy 30%, sad 15%' from a transcript summary."""
-    if not summary or not summary.get("emotion_share"):
-        return ""
-    shares = sorted(summary["emotion_share"].items(), key=lambda item: -item[1])
-    return ", ".join(f"{label} {share:.0%}" for label, share in shares[:top] if share > 0)
+    share = dict((transcript.summary or {}).get("emotion_share") or {})
+    return Done(len(transcript.utterances), share, speakers)

@@ -23,8 +23,11 @@ ROOT = Path(__file__).resolve().parents[1]
 WORKER = """
 import os, resource, sys, time
 from pathlib import Path
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 sys.path.insert(0, sys.argv[1])
+
+from annotator.runtime import set_runtime_environment  # noqa: E402
+
+set_runtime_environment()  # the annotate command's process settings, before any library loads
 from annotator import media
 from annotator.asr import load_engine
 engine = load_engine("faster-whisper", "auto")

@@ -48,6 +48,10 @@ from scipy.optimize import linear_sum_assignment
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from annotator.runtime import set_runtime_environment  # noqa: E402
+
+set_runtime_environment()  # the annotate command's process settings, before any library loads
+
 from annotator.transcript import Word  # noqa: E402
 from annotator.utterances import Segment as AsrSegment  # noqa: E402
 

@@ -13,7 +13,6 @@ expression <= 100%). No test runs it.
 from __future__ import annotations
 
 import argparse
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -30,7 +29,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("recording", type=Path)
     args = parser.parse_args()
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as the annotate command does
+    from annotator.runtime import set_runtime_environment
+
+    set_runtime_environment()  # the annotate command's process settings, before any model loads
 
     from annotator import media
     from annotator.diarization import DiarizationOptions
@@ -64,7 +65,8 @@ def main() -> None:
     aligned = [f.aligned for found in faces if found for f in found.faces]
     _, expr_wall, expr_cpu = timed(lambda: tagger.face.predict(aligned))
     texts = [u.text for u in utterances]
-    context = [texts[max(0, i - 3) : i] for i in range(len(texts))]
+    turns = tagger.text.context_turns  # as the tagger hands it: the model's own setting
+    context = [texts[max(0, i - turns) : i] for i in range(len(texts))]
     _, text_wall, text_cpu = timed(lambda: tagger.text.predict(texts, context))
 
     duration = len(audio) / media.SAMPLE_RATE

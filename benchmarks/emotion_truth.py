@@ -13,40 +13,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
-SAME = {"calm": "neutral"}
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-
-def _overlap(a: dict, b: dict) -> float:
-    return max(0.0, min(a["end"], b["end"]) - max(a["start"], b["start"]))
-
-
-def score(transcript: dict, truth: dict) -> dict:
-    rows = []
-    for true in truth["utterances"]:
-        if true.get("emotion") is None:
-            continue
-        best = max(transcript["utterances"], key=lambda u: _overlap(u, true), default=None)
-        if best is not None and _overlap(best, true) <= 0:
-            best = None  # no utterance covers this turn: it counts as missed
-        emotion = (best or {}).get("emotion") or {}
-        row = {"start": true["start"], "words": true["text"], "truth": true["emotion"]}
-        row["fused"] = emotion.get("label")
-        for branch in ("audio", "face", "text"):
-            row[branch] = (emotion.get(branch) or {}).get("label")
-        rows.append(row)
-
-    def right(branch: str) -> tuple[int, int]:
-        # The fused label is judged on every true turn (a missed turn is wrong); a branch only
-        # where it had something to say.
-        judged = rows if branch == "fused" else [r for r in rows if r[branch] is not None]
-        hits = sum(
-            SAME.get(r[branch], r[branch]) == SAME.get(r["truth"], r["truth"]) for r in judged
-        )
-        return hits, len(judged)
-
-    return {"rows": rows, **{b: right(b) for b in ("fused", "audio", "face", "text")}}
+from annotator.training.metrics import emotion_agreement  # noqa: E402
 
 
 def main() -> None:
@@ -55,7 +27,9 @@ def main() -> None:
     parser.add_argument("truth", type=Path)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    result = score(json.loads(args.transcript.read_text()), json.loads(args.truth.read_text()))
+    result = emotion_agreement(
+        json.loads(args.transcript.read_text()), json.loads(args.truth.read_text())
+    )
     if args.json:
         print(json.dumps(result, indent=2))
         return

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -30,10 +29,13 @@ from pathlib import Path
 
 # Must be set before CTranslate2 or torch load: busy-waiting OpenMP threads distort CPU times
 # on a shared machine (the CLI sets the same default).
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from annotator.runtime import set_runtime_environment  # noqa: E402
+
+set_runtime_environment()  # the annotate command's process settings, before any library loads
 
 from annotator.asr import ModelLoadError, load_engine  # noqa: E402
 from annotator.media import decode_audio, probe  # noqa: E402

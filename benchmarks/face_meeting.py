@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from annotator.runtime import set_runtime_environment  # noqa: E402
+
+set_runtime_environment()  # the annotate command's process settings, before any library loads
 
 from annotator import media  # noqa: E402
 from annotator.emotion.face import DEFAULT_WEIGHTS, FaceEnsemble  # noqa: E402

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import sys
 import time
@@ -33,9 +32,12 @@ import numpy as np
 
 # As the CLI sets it (annotator/cli.py): spinning OpenMP threads on a shared 2-core machine make
 # detection several times slower, and the timings meaningless.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from annotator.runtime import set_runtime_environment  # noqa: E402
+
+set_runtime_environment()  # the annotate command's process settings, before any library loads
 
 from annotator import media  # noqa: E402
 from annotator.emotion.face import FaceEnsemble, combine_frames  # noqa: E402

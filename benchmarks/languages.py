@@ -4,7 +4,7 @@
 
 Measures, in one process (needs espeak-ng and the `[base]` extra; ../shared is optional):
 
-1. Language identification on speech synthesized by espeak-ng (tests/espeak_speech.py, three
+1. Language identification on speech synthesized by espeak-ng (benchmarks/espeak_speech.py, three
    sentences per language): the detector `auto` uses (base, first 15 s of VAD speech, encoded
    without padding) against Whisper's standard padded 30 s window, with the CPU time of each.
 2. English speed: today's path (tiny.en) against `auto` (detect with base, then tiny.en) on
@@ -26,13 +26,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))  # the espeak-ng sentences live with the tests
 
-from espeak_speech import SENTENCES, synthesize  # noqa: E402
+from annotator.runtime import set_runtime_environment  # noqa: E402
+
+set_runtime_environment()  # the annotate command's process settings, before any library loads
 
 from annotator.asr import load_engine  # noqa: E402
 from annotator.asr.language import first_speech, mean_word_probability  # noqa: E402
 from annotator.media import decode_audio, probe  # noqa: E402
+from benchmarks.espeak_speech import SENTENCES, synthesize  # noqa: E402
 
 SHARED_MEDIA = ROOT.parent / "shared" / "media"
 

@@ -39,18 +39,22 @@ from typing import Any
 
 import numpy as np
 
-from annotator import media
-from annotator.cache import cache_dir
-from annotator.emotion.labels import LABEL_INDEX, LABELS
-from annotator.training import metrics
-from annotator.training.audio import (
+from annotator.runtime import set_runtime_environment
+
+set_runtime_environment()  # the annotate command's process settings, before any library loads
+
+from annotator import media  # noqa: E402
+from annotator.cache import cache_dir  # noqa: E402
+from annotator.emotion.labels import LABEL_INDEX, LABELS  # noqa: E402
+from annotator.training import metrics  # noqa: E402
+from annotator.training.audio import (  # noqa: E402
     DEFAULT_AUGMENTATIONS,
     EMOBOX_FOLDS,
     FeatureSet,
     extract_features,
     train_speech_model,
 )
-from annotator.training.corpora import read_corpus
+from annotator.training.corpora import read_corpus  # noqa: E402
 
 COMPOSER = Path(__file__).with_name("ravdess_meetings.py")
 CONFIGS = (

@@ -23,8 +23,11 @@ import threading
 import time
 from pathlib import Path
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as the annotate command does
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from annotator.runtime import set_runtime_environment  # noqa: E402
+
+set_runtime_environment()  # the annotate command's process settings, before any library loads
 
 
 def cpu_seconds() -> float:

@@ -19,17 +19,18 @@ with the pipeline's engine and model (`--whisper-model auto`, faster-whisper); t
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from annotator.runtime import set_runtime_environment  # noqa: E402
+
+set_runtime_environment()  # the annotate command's process settings, before any library loads
 
 from annotator.asr import load_engine  # noqa: E402
 from annotator.asr.pieces import PIECE_SECONDS, find_pieces, set_piece_seconds  # noqa: E402

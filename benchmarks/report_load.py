@@ -27,12 +27,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
-
-from browser import Browser, find_chromium  # noqa: E402
-from test_report import generated_transcript  # noqa: E402
+sys.path.insert(0, str(ROOT))
 
 from annotator.report import render_report  # noqa: E402
+from benchmarks.browser import Browser, find_chromium  # noqa: E402
+from benchmarks.synthetic_transcript import generated_transcript  # noqa: E402
 
 SCROLL = """
 var done = arguments[arguments.length - 1];

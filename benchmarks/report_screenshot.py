@@ -20,11 +20,10 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
-
-from browser import CHROMIUM_FLAGS  # noqa: E402  (the tests' offline Chromium settings)
+sys.path.insert(0, str(ROOT))
 
 from annotator.report import write_report  # noqa: E402
+from benchmarks.browser import CHROMIUM_FLAGS  # noqa: E402  (the offline Chromium settings)
 
 
 def main() -> None:

@@ -28,7 +28,7 @@ import imageio_ffmpeg
 import numpy as np
 from faster_whisper.vad import VadOptions, get_speech_timestamps
 
-from annotator.emotion.labels import CREMA_D_CODES
+from annotator.training.corpus_labels import CREMA_D_CODES
 
 WIDTH, HEIGHT, FPS = 640, 360, 25
 SAMPLE_RATE = 16_000

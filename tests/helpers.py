@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import subprocess
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from annotator.media import ffmpeg_executable
@@ -42,3 +44,15 @@ def meeting_turn(name: str, folder: Path, suffix: str = ".mp4") -> Path:
     path = folder / f"{name}{suffix}"
     ffmpeg("-ss", f"{start}", "-t", f"{duration}", "-i", str(SAMPLES / "meeting.mp4"), str(path))
     return path
+
+
+def wait_until(condition: Callable[[], object], timeout: float = 10.0) -> bool:
+    """Poll `condition` until it is true or `timeout` seconds pass; whether it became true.
+
+    Tests wait for what they need rather than sleeping a fixed time and hoping."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True

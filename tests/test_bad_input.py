@@ -97,7 +97,7 @@ def test_unsupported_format_is_a_usage_error(capsys, bad_inputs, tmp_path):
 
 
 @pytest.mark.skipif(os.geteuid() == 0 and shutil.which("setpriv") is None, reason="needs non-root")
-def test_unwritable_output_folder(capsys, tmp_path, annotator, samples):
+def test_unwritable_output_folder(capsys, tmp_path, samples):
     locked = tmp_path / "locked"
     locked.mkdir()
     locked.chmod(0o500)
@@ -111,7 +111,7 @@ def test_unwritable_output_folder(capsys, tmp_path, annotator, samples):
         locked.chmod(0o700)
 
 
-def test_output_below_a_file_fails_cleanly(capsys, samples, annotator, tmp_path):
+def test_output_below_a_file_fails_cleanly(capsys, samples, tmp_path):
     blocker = tmp_path / "report.txt"
     blocker.write_text("a file, not a folder")
     code, err = run_cli(capsys, samples / "call.flac", "-o", blocker / "call.json", "-q")

@@ -7,8 +7,9 @@ import os
 import pytest
 from helpers import meeting_turn
 
-from annotator.batch import discover, plan_jobs
+from annotator.batch import DONE, SKIPPED, Done, Job, JobResult, discover, plan_jobs, run_job
 from annotator.cli import EXIT_FAILED, EXIT_OK, main
+from annotator.runners import run_batch
 
 
 def run_cli(capsys, *args):
@@ -37,6 +38,61 @@ def test_outputs_mirror_folders_and_same_stem_inputs_do_not_collide(tmp_path):
         "x/talk.wav.srt",
         "y.srt",
     ]
+
+
+class Recorder:
+    """A runner that writes each output itself: what run_batch hands it, and in what order."""
+
+    def __init__(self) -> None:
+        self.calls: list[list[Job]] = []
+
+    def run(self, jobs, force, on_result=None, on_status=None):
+        self.calls.append(list(jobs))
+
+        def write(job: Job) -> Done:
+            job.output.write_text("{}")
+            return Done(utterances=1)
+
+        results = [run_job(job, write, force) for job in reversed(jobs)]  # finish out of order
+        for result in results:
+            if on_result:
+                on_result(result)
+        return results[::-1]
+
+
+def make_jobs(folder, count: int) -> list[Job]:
+    jobs = []
+    for index in range(count):
+        source = folder / f"in{index}.wav"
+        source.write_bytes(b"x")
+        jobs.append(Job(source, folder / "out" / f"in{index}.json"))
+    return jobs
+
+
+def test_run_batch_decides_what_is_up_to_date_once_and_keeps_the_jobs_order(tmp_path):
+    jobs = make_jobs(tmp_path, 4)
+    runner, heard = Recorder(), []
+    first = run_batch(jobs, runner, on_result=heard.append)
+    assert [r.job for r in first] == jobs and {r.status for r in first} == {DONE}
+    assert runner.calls == [jobs] and len(heard) == 4
+    assert first[0].done == Done(utterances=1) and first[0].message == ""
+
+    os.utime(jobs[2].output, (0, 0))  # an input newer than its output: only that one is redone
+    again = run_batch(jobs, runner)
+    assert [r.status for r in again] == [SKIPPED, SKIPPED, DONE, SKIPPED]
+    assert runner.calls[-1] == [jobs[2]] and [r.job for r in again] == jobs
+
+    calls = len(runner.calls)
+    assert {r.status for r in run_batch(jobs, runner)} == {SKIPPED}
+    assert len(runner.calls) == calls  # nothing to do: the runner is not started
+    assert [r.status for r in run_batch(jobs, runner, force=True)] == [DONE] * 4
+
+
+def test_a_result_carries_data_not_display_text(tmp_path):
+    (job,) = make_jobs(tmp_path, 1)
+    done = Done(3, {"happy": 0.75, "sad": 0.25}, warnings=("not English",))
+    result = run_job(job, lambda job: done)
+    assert isinstance(result, JobResult) and result.done is done and result.seconds >= 0
 
 
 def test_batch_with_broken_file_then_resume_then_force(tmp_path, capsys):
@@ -87,3 +143,25 @@ def test_jobs_2_writes_what_jobs_1_writes(tmp_path, capsys):
         assert (one / name).read_bytes() == (two / name).read_bytes(), name
     code, text = run_cli(capsys, recordings, "-o", two, "--jobs", "2")  # resumes: nothing to do
     assert code == EXIT_OK and "0 done, 3 up to date, 0 failed" in text
+
+
+def test_the_summary_renders_the_results_data(tmp_path):
+    from rich.console import Console
+
+    from annotator.batch import FAILED, SpeakerSummary
+    from annotator.batch_table import shares_text, summary_line, summary_table
+
+    jobs = make_jobs(tmp_path, 3)
+    speaker = SpeakerSummary("Ann", 2, 3.25, {"sad": 0.2, "happy": 0.8})
+    done = Done(2, {"neutral": 0.5, "happy": 0.3, "sad": 0.15, "angry": 0.05}, (speaker,))
+    results = [
+        JobResult(jobs[0], DONE, done=done, seconds=1.0),
+        JobResult(jobs[1], SKIPPED, "output is up to date"),
+        JobResult(jobs[2], FAILED, "not a media file"),
+    ]
+    assert summary_line(results) == "1 done, 1 up to date, 1 failed"
+    assert shares_text(done.emotion_share) == "neutral 50%, happy 30%, sad 15%"
+    console = Console(width=200, record=True)
+    console.print(summary_table(results))
+    text = console.export_text()
+    assert "Ann (3.2 s speaking)" in text and "happy 80%, sad 20%" in text

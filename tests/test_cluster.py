@@ -97,8 +97,8 @@ def test_jobs_below_one_is_a_usage_error(tmp_path, capsys):
 
 @needs_ray
 def test_a_worker_that_cannot_read_an_input_says_so_in_one_line(tmp_path):
-    from annotator.cluster import BatchWorker
     from annotator.options import Options
+    from annotator.runners.ray_cluster import BatchWorker
     from annotator.worker import WorkerSettings
 
     # Transcription only: the smallest set of models that still makes a real worker.

@@ -44,3 +44,29 @@ def test_the_cuda_path_transcribes_like_the_cpu(tmp_path):
     assert word_error_rate(*text) <= 0.1
     assert all(u.emotion is not None for u in on_gpu.utterances)
     assert len({u.speaker for u in on_gpu.utterances}) >= 2  # CAM++ ran on the GPU too
+
+
+def test_each_library_gets_its_own_device(monkeypatch):
+    """A CUDA build of CTranslate2 beside a CPU-only torch: Whisper (faster-whisper) on the GPU,
+    openai-whisper and the other torch models on the CPU, and the transcript says both."""
+    from annotator import devices
+
+    monkeypatch.setattr(devices, "ctranslate2_cuda", lambda: True)
+    monkeypatch.setattr(devices, "torch_cuda", lambda: False)
+    found = devices.resolve_devices("auto")
+    assert found == devices.Devices(asr="cuda", torch="cpu")
+    assert found.whisper("faster-whisper") == "cuda" and found.whisper("openai-whisper") == "cpu"
+    assert Options().recorded(found)["device"] == "asr=cuda,torch=cpu"
+    assert devices.resolve_devices("cpu") == devices.Devices("cpu", "cpu")
+    assert Options().recorded(devices.resolve_devices("cpu"))["device"] == "cpu"
+
+
+def test_language_codes_are_whisper_s_own():
+    from faster_whisper.tokenizer import _LANGUAGE_CODES  # the library's list, to compare
+
+    from annotator.options import WHISPER_LANGUAGES
+
+    assert WHISPER_LANGUAGES == set(_LANGUAGE_CODES)
+    with pytest.raises(ValueError, match="--language xx: not a language code Whisper knows"):
+        Options(language="xx").check()
+    Options(language="yue").check()

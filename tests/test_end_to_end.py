@@ -13,6 +13,7 @@ from helpers import ffmpeg, meeting_turn, word_error_rate
 
 from annotator.cli import main
 from annotator.export import writer_for
+from annotator.training.metrics import emotion_agreement
 from annotator.transcript import Transcript
 
 
@@ -139,6 +140,16 @@ def test_meeting_utterances_carry_fused_voice_face_and_text_emotion(meeting):
         assert utterance["sentiment"]["label"] in ("positive", "neutral", "negative")
     shares = output["summary"]["emotion_share"]
     assert sum(shares.values()) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_meeting_fused_emotion_agrees_with_the_truth(meeting):
+    """The sample meeting's acted emotions (meeting.truth.json): 16 of 19 turns fused right when
+    measured (benchmarks/emotion_truth.py); a regression in any branch or the fusion drops it."""
+    output, truth = meeting
+    result = emotion_agreement(output, truth)
+    right, judged = result["fused"]
+    assert judged == 19
+    assert right >= 14, result["rows"]
 
 
 def test_call_has_voice_and_text_emotion_but_no_face(call):

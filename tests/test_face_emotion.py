@@ -18,7 +18,8 @@ from annotator.emotion.face import (
     to_project_labels,
 )
 from annotator.emotion.face_net import FaceNetConfig
-from annotator.emotion.labels import FACE_LABELS, FER2013_CLASSES, LABELS
+from annotator.schema import FACE_LABELS, LABELS
+from annotator.training.corpus_labels import FER2013_CLASSES
 from annotator.training.face import (
     TrainConfig,
     evaluate_face_model,

@@ -1,7 +1,7 @@
 """Recordings in other languages: language identification, a forced language, the warning when
 no installed model can identify it, and the text-emotion branch that only applies to English.
 
-The speech is synthesized at test time with espeak-ng (tests/espeak_speech.py): robotic, but
+The speech is synthesized at test time with espeak-ng (benchmarks/espeak_speech.py): robotic, but
 Whisper base identifies its German, Spanish, French and English with p > 0.85. These tests check
 behaviour (which language, which model, which branch), never transcription accuracy.
 """
@@ -14,12 +14,12 @@ import sys
 
 import numpy as np
 import pytest
-from espeak_speech import espeak_executable, synthesize
 
 from annotator.asr import load_engine
 from annotator.asr.auto import AutoEngine, base_installed
 from annotator.asr.language import LanguageDetector, looks_english, repeats, speech_windows
 from annotator.media import SAMPLE_RATE, decode_audio, probe
+from benchmarks.espeak_speech import espeak_executable, synthesize
 
 needs_espeak = pytest.mark.skipif(
     espeak_executable() is None, reason="needs espeak-ng to synthesize speech (apt-get install)"

@@ -22,7 +22,7 @@ from helpers import REPO, ffmpeg, meeting_turn
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from annotator.cli import EXIT_INTERRUPTED, EXIT_OK, main
+from annotator.cli import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, main
 from annotator.export import _cue_text, writer_for
 from annotator.transcript import Source, Transcript, Utterance
 
@@ -91,7 +91,7 @@ def test_two_runs_at_once_share_the_work_without_clobbering(grid_folder, tmp_pat
     assert not list(out.glob(".*.lock"))
 
 
-def test_runs_with_the_network_blocked_and_is_deterministic(tmp_path, monkeypatch):
+def test_runs_with_the_network_blocked_and_is_deterministic(tmp_path, monkeypatch, fresh_models):
     def refuse(*args, **kwargs):
         raise OSError("network blocked by test")
 
@@ -154,10 +154,10 @@ def test_a_fifth_of_a_second_is_handled_cleanly(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main([str(clip), "-o", str(tmp_path / "blip.json"), "-q"])
     err = capsys.readouterr().err
-    if exit_info.value.code == EXIT_OK:
-        assert json.loads((tmp_path / "blip.json").read_text())["source"]["duration"] < 0.3
-    else:
-        assert "blip.wav: no speech found" in err and "Traceback" not in err
+    # A fifth of a second is below what Whisper's voice filter keeps: one clear line, no output.
+    assert exit_info.value.code == EXIT_FAILED, err
+    assert "blip.wav: no speech found" in err and "Traceback" not in err
+    assert not (tmp_path / "blip.json").exists()
 
 
 # Text as people type it, plus everything that is special to subtitle and CSV formats.

@@ -9,63 +9,32 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import re
 import time
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from browser import launch
-from helpers import ffmpeg
+from helpers import ffmpeg, wait_until
 
 from annotator import report
-from annotator.emotion.labels import LABELS
 from annotator.export import JsonWriter
 from annotator.report import HtmlWriter, render_report, write_report
 from annotator.transcript import (
-    Emotion,
-    EmotionResult,
     FaceFrames,
     Source,
     Speaker,
     Transcript,
     Utterance,
-    Word,
 )
+from benchmarks.browser import launch
+from benchmarks.synthetic_transcript import emotion, generated_transcript, words_for
 
 SCRIPT_TEXT = "<script>window.__injected = 1</script> and </p><b>not bold</b>"
 QUOTES_TEXT = 'She said "it\'s fine" & \'done\' <tag attr="x">'
 ARABIC_TEXT = "مرحبا بالجميع، لنبدأ الاجتماع الآن"
 CHINESE_TEXT = "我们现在开始开会，好吗？"
 HOSTILE_NAME = '"><img src=x onerror="window.__injected=2">'
-
-
-def result(label: str, confidence: float, low: bool = False, **extra) -> EmotionResult:
-    rest = (1 - confidence) / (len(LABELS) - 1)
-    scores = {name: round(confidence if name == label else rest, 4) for name in LABELS}
-    return EmotionResult(label, confidence, scores, low_confidence=low, **extra)
-
-
-def emotion(fused: str, confidence: float, voice: str, face: str | None, text: str | None):
-    return Emotion(
-        label=fused,
-        confidence=confidence,
-        scores=result(fused, confidence).scores,
-        weights={"audio": 0.4, "face": 0.35, "text": 0.25},
-        audio=result(voice, 0.7),
-        face=result(face, 0.6, frames=8) if face else None,
-        text=result(text, 0.55) if text else None,
-    )
-
-
-def words_for(text: str, start: float, end: float) -> list[Word]:
-    tokens = text.split()
-    step = (end - start) / len(tokens)
-    return [
-        Word(round(start + i * step, 3), round(start + (i + 1) * step, 3), " " + token, 0.9)
-        for i, token in enumerate(tokens)
-    ]
 
 
 def built_transcript(media: Path) -> Transcript:
@@ -155,49 +124,6 @@ def built_transcript(media: Path) -> Transcript:
         language="en",
         summary={"speaking_time": 9.6, "emotion_share": {"happy": 0.4, "neutral": 0.3}},
         speakers=speakers,
-    )
-
-
-def generated_transcript(count: int, media: Path, seed: int = 0) -> Transcript:
-    """A long meeting: `count` utterances over two hours, four speakers, random emotions."""
-    rng = random.Random(seed)
-    duration = 7200.0
-    utterances = []
-    for i in range(count):
-        start = i * duration / count
-        end = start + rng.uniform(1.0, duration / count - 0.2)
-        label = rng.choice(LABELS)
-        text = " ".join(
-            rng.choice(["we", "should", "ship", "the", "report", "today", "maybe"])
-            for _ in range(rng.randint(4, 18))
-        )
-        utterances.append(
-            Utterance(
-                id=i,
-                start=round(start, 2),
-                end=round(end, 2),
-                text=text,
-                words=words_for(text, start, end),
-                speaker=f"SPEAKER_{rng.randint(1, 4)}",
-                emotion=emotion(
-                    label,
-                    rng.uniform(0.2, 0.9),
-                    rng.choice(LABELS),
-                    rng.choice(LABELS),
-                    rng.choice(LABELS),
-                ),
-                sentiment={
-                    "label": "neutral",
-                    "score": 0.0,
-                    "valence": rng.uniform(-1, 1),
-                    "arousal": rng.uniform(-1, 1),
-                },
-            )
-        )
-    return Transcript(
-        source=Source(path=str(media), duration=duration, audio=True, video=False),
-        models={"asr": "generated"},
-        utterances=utterances,
     )
 
 
@@ -503,8 +429,8 @@ def test_filters_by_speaker_emotion_and_text(built):
     assert len(visible()) == 12
     query = built.driver.find_element("css selector", "#q")
     query.send_keys(CHINESE_TEXT[:4])
-    time.sleep(0.3)
-    assert visible() == ["4"]
+    # The search filters as the keys arrive: wait for it to settle on the one match.
+    assert wait_until(lambda: visible() == ["4"]), visible()
     assert "1 of 12" in built.js("return document.getElementById('count').textContent")
     built.js("document.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape'}))")
     built.js(

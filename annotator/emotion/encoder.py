@@ -92,8 +92,8 @@ def bundled_encoder(threads: int = 0, device: str = "cpu") -> WhisperEncoder:
     Loaded on its own when transcription uses another model or engine; when it uses the
     bundled tiny.en through faster-whisper, share that model instead (`from_whisper_model`).
     """
-    from annotator.asr.models import bundled_model_dir
+    from annotator.asr.models import BUNDLED_MODEL, bundled_model_dir
 
     return WhisperEncoder.from_model_dir(
-        bundled_model_dir(), threads=threads, name="tiny.en", device=device
+        bundled_model_dir(), threads=threads, name=BUNDLED_MODEL, device=device
     )

@@ -30,7 +30,6 @@ SHORT_UTTERANCE = 0.5  # seconds; shorter speech is scored but flagged as low-co
 # A speaker needs this many utterances before their voice is judged against their own average
 # (fewer give a noisy average; the normaliser also shrinks it toward the training statistics).
 MIN_SPEAKER_UTTERANCES = 3
-CONTEXT_TURNS = 3  # previous utterances handed to the text model as the conversation so far
 DEFAULT_HEAD, SPEAKER_HEAD = "default", "speaker-normalised"
 
 
@@ -210,7 +209,9 @@ class EmotionTagger:
         usable = [i for i, t in enumerate(texts or []) if t.strip()]
         if self.text is None or texts is None or not usable:
             return emotions, sentiments
-        context = [list(texts[max(0, i - CONTEXT_TURNS) : i]) for i in usable]
+        # The conversation so far, as many previous utterances as the model was trained with.
+        turns = self.text.context_turns
+        context = [list(texts[max(0, i - turns) : i]) for i in usable]
         prediction = self.text.predict([texts[i] for i in usable], context)
         for row, i in enumerate(usable):
             emotions[i] = prediction.emotion[row]

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from annotator.emotion.labels import CREMA_D_CODES, LABEL_INDEX, RAVDESS_CODES
 from annotator.media import MEDIA_EXTENSIONS, decode_audio, probe
+from annotator.schema import LABEL_INDEX
+from annotator.training.corpus_labels import CREMA_D_CODES, RAVDESS_CODES
 
 # RAVDESS modality codes: 01 audio-video, 02 video-only (no sound), 03 audio-only.
 _MODALITY_WITH_AUDIO = {"01", "03"}
@@ -26,7 +27,7 @@ _SPEECH = "01"
 @dataclass(frozen=True)
 class SpeechClip:
     path: Path
-    label: str  # one of annotator.emotion.labels.LABELS
+    label: str  # one of annotator.schema.LABELS
     speaker: str  # actor / speaker id; "" when unknown
 
     @property

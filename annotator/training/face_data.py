@@ -14,8 +14,9 @@ import cv2
 import numpy as np
 
 from annotator.emotion.face import FACE_SIDE
-from annotator.emotion.labels import FACE_LABELS, FER2013_CLASSES, FER2013_TO_LABEL
 from annotator.face_alignment import align_face, small_face_landmarks
+from annotator.schema import FACE_LABELS
+from annotator.training.corpus_labels import FER2013_CLASSES, FER2013_TO_LABEL
 
 # The face model's own classes, in project order without "calm".
 FER2013_USAGES: tuple[str, ...] = ("Training", "PublicTest", "PrivateTest")

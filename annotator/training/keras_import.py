@@ -13,8 +13,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from annotator.emotion.labels import FACE_LABELS, FER2013_CLASSES, FER2013_TO_LABEL
 from annotator.emotion.mini_xception import MiniXception
+from annotator.schema import FACE_LABELS
+from annotator.training.corpus_labels import FER2013_CLASSES, FER2013_TO_LABEL
 
 
 def _read_h5(path: Path) -> dict[str, np.ndarray]:

@@ -88,3 +88,49 @@ def word_error_rate(reference: str, hypothesis: str) -> float:
         for j, h in enumerate(hyp, start=1):
             previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (r != h))
     return row[-1] / max(1, len(ref))
+
+
+# Conversations do not tell neutral from calm: scored as one.
+SAME_EMOTION = {"calm": "neutral"}
+
+
+def _same(label: str | None, truth: str) -> bool:
+    return label is not None and SAME_EMOTION.get(label, label) == SAME_EMOTION.get(truth, truth)
+
+
+def _overlap(a: dict, b: dict) -> float:
+    return max(0.0, min(a["end"], b["end"]) - max(a["start"], b["start"]))
+
+
+def emotion_agreement(transcript: dict, truth: dict) -> dict:
+    """A JSON transcript's emotion labels against a ground-truth file's, utterance by utterance.
+
+    Each true utterance is matched to the transcript utterance that overlaps it most (none: the
+    turn was missed, and counts as wrong). Returns {"rows": one per true utterance (truth, fused
+    label and each branch's), "fused"/"audio"/"face"/"text": (right, judged)}.
+    """
+    rows = []
+    for true in truth["utterances"]:
+        if true.get("emotion") is None:
+            continue
+        best = max(transcript["utterances"], key=lambda u: _overlap(u, true), default=None)
+        if best is not None and _overlap(best, true) <= 0:
+            best = None  # no utterance covers this turn: it counts as missed
+        emotion = (best or {}).get("emotion") or {}
+        row = {"start": true["start"], "words": true["text"], "truth": true["emotion"]}
+        row["fused"] = emotion.get("label")
+        for branch in ("audio", "face", "text"):
+            row[branch] = (emotion.get(branch) or {}).get("label")
+        rows.append(row)
+
+    def right(branch: str) -> tuple[int, int]:
+        # The fused label is judged on every true turn (a missed turn is wrong); a branch only
+        # where it had something to say.
+        judged = rows if branch == "fused" else [r for r in rows if r[branch] is not None]
+        hits = sum(
+            SAME_EMOTION.get(r[branch], r[branch]) == SAME_EMOTION.get(r["truth"], r["truth"])
+            for r in judged
+        )
+        return hits, len(judged)
+
+    return {"rows": rows, **{b: right(b) for b in ("fused", "audio", "face", "text")}}

@@ -11,7 +11,16 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from helpers import ffmpeg
+from annotator.media import ffmpeg_executable
+
+
+def ffmpeg(*args: str) -> None:
+    """Run the bundled ffmpeg; fail loudly if it cannot."""
+    subprocess.run(
+        [ffmpeg_executable(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *args],
+        check=True,
+    )
+
 
 # Three everyday meeting sentences per language, written for this project. Keys are Whisper's
 # language codes; values are (espeak-ng voice, sentences).

@@ -1,8 +1,8 @@
 """`--jobs N` on one machine: N worker processes, each loading the models once, share a folder.
 
 Each worker runs the same per-recording code as a single-process run (annotator.worker inside
-batch.run_job), so the per-output locks, the up-to-date check and the atomic writes are the same,
-and so are the outputs. Workers are fresh interpreters ("spawn"): the Whisper and torch thread
+batch.run_job), so the per-output locks and the atomic writes are the same, and so are the
+outputs. Workers are fresh interpreters ("spawn"): the Whisper and torch thread
 pools of the parent are never forked.
 """
 
@@ -12,9 +12,11 @@ import multiprocessing
 import signal
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from annotator.batch import Job, JobResult, run_job
+from annotator.runners.base import OnResult, OnStatus
+from annotator.runners.local import InProcessRunner
 from annotator.worker import Worker, WorkerSettings
 
 # The worker process's own loaded models: one per process, made by the pool's initializer.
@@ -49,15 +51,41 @@ def _run(task: tuple[int, Job, bool]) -> tuple[int, JobResult]:
     return index, result
 
 
-def run_jobs(
+class ProcessRunner:
+    """`workers` worker processes (at most one per job); a single job runs in this process."""
+
+    def __init__(self, settings: WorkerSettings, workers: int) -> None:
+        self.settings = settings
+        self.workers = workers
+
+    def run(
+        self,
+        jobs: Sequence[Job],
+        force: bool,
+        on_result: OnResult | None = None,
+        on_status: OnStatus | None = None,
+    ) -> list[JobResult]:
+        """Results in the jobs' order; `on_result` as each finishes. Ctrl-C or SIGTERM stops
+        every worker at once (outputs are written atomically: none is left half-written)."""
+        local = InProcessRunner(self.settings)
+        if min(self.workers, len(jobs)) <= 1:
+            return local.run(jobs, force, on_result, on_status)
+        # Load the models here first: a model that cannot load is said once (SetupError), not
+        # by every worker. Each worker process then loads its own.
+        local.load(on_status)
+        del local
+        if on_status:
+            on_status(f"{min(self.workers, len(jobs))} worker processes")
+        return _run_in_pool(jobs, self.settings, self.workers, force, on_result)
+
+
+def _run_in_pool(
     jobs: Sequence[Job],
     settings: WorkerSettings,
     workers: int,
-    force: bool = False,
-    on_result: Callable[[JobResult], None] | None = None,
+    force: bool,
+    on_result: OnResult | None,
 ) -> list[JobResult]:
-    """Results in the jobs' order; `on_result` as each finishes. Ctrl-C or SIGTERM stops every
-    worker at once (outputs are written atomically: none is left half-written)."""
     results: dict[int, JobResult] = {}
     context = multiprocessing.get_context("spawn")
     pool = context.Pool(max(1, min(workers, len(jobs))), _start, (settings,))

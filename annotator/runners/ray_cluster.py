@@ -1,8 +1,8 @@
 """Run a batch's jobs on a Ray cluster: long-lived actors load the models once each and take
 recordings one at a time until none are left.
 
-The rules are a local run's: each actor runs `batch.run_job` (the up-to-date check and the
-per-output lock around the write) with the same `Worker` code, so outputs are the same bytes and
+The rules are a local run's: each actor runs `batch.run_job` (the per-output lock around the
+write) with the same `Worker` code, so outputs are the same bytes and
 two runs on one output folder never write the same file twice. Inputs and outputs must be on
 storage every node sees. A recording whose worker dies is retried once on another worker, then
 reported as failed. Ray is imported only here, and only when a batch asks for it.
@@ -18,13 +18,14 @@ import socket
 import threading
 import traceback
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from annotator import batch
 from annotator.batch import Job, JobResult
+from annotator.runners.base import OnResult, OnStatus, SetupError
 from annotator.runtime import set_runtime_environment
 from annotator.worker import WorkerSettings
 
@@ -34,7 +35,7 @@ RESTARTS = 2  # Ray restarts a dead actor (reloading its models) this many times
 CANCEL_GRACE = 5.0  # seconds a cancelled recording gets to stop at a stage boundary
 
 
-class ClusterError(RuntimeError):
+class ClusterError(SetupError):
     """Ray is missing or the cluster cannot be reached: a usage error, said in one line."""
 
 
@@ -77,7 +78,7 @@ class BatchWorker:
                 f"cannot read it on Ray node {self.node} ({error.strerror}); inputs and outputs "
                 "must be on storage every node sees"
             )
-            return JobResult(job, "failed", message), self.node
+            return JobResult(job, batch.FAILED, message), self.node
         result = batch.run_job(job, self._process, self.force)
         if result.error is not None:
             result.error = _portable(result.error, self.node)
@@ -116,41 +117,38 @@ class _Attempt:
     avoid: int | None = None  # the worker that died on it, if one did
 
 
-def run_jobs(
-    jobs: list[Job],
-    settings: WorkerSettings,
-    address: str,
-    workers: int | None = None,
-    force: bool = False,
-    on_result: Callable[[JobResult], None] | None = None,
-    on_status: Callable[[str], None] | None = None,
-) -> list[JobResult]:
-    """Run the jobs on the Ray cluster at `address` ('local' starts one on this machine).
+class RayRunner:
+    """Runs jobs on the Ray cluster at `address` ('local' starts one on this machine)."""
 
-    Returns one result per job, in the jobs' order, like batch.run_jobs; `on_result` hears each
-    as it comes, `on_status` a line of live counts. `workers` actors (default: one per CPU of
-    the cluster, `--threads` CPUs each, at most one per recording). Raises ClusterError
-    (no Ray, no cluster), ModelLoadError (the models do not load on a worker) and
-    KeyboardInterrupt (after cancelling what runs and stopping the workers).
-    """
-    require_ray()
-    results: dict[int, JobResult] = {}
+    def __init__(self, settings: WorkerSettings, address: str, workers: int | None = None) -> None:
+        self.settings, self.address, self.workers = settings, address, workers
 
-    def finish(index: int, result: JobResult) -> None:
-        results[index] = result
-        if on_result:
-            on_result(result)
+    def run(
+        self,
+        jobs: Sequence[Job],
+        force: bool,
+        on_result: OnResult | None = None,
+        on_status: OnStatus | None = None,
+    ) -> list[JobResult]:
+        """One result per job, in the jobs' order; `on_result` hears each as it comes,
+        `on_status` a line of live counts. `workers` actors (default: one per CPU of the cluster,
+        `--threads` CPUs each, at most one per recording). Raises ClusterError (no Ray, no
+        cluster), SetupError (the models do not load on a worker) and KeyboardInterrupt (after
+        cancelling what runs and stopping the workers)."""
+        require_ray()
+        jobs = list(jobs)
+        results: dict[int, JobResult] = {}
 
-    todo = []
-    for index, job in enumerate(jobs):
-        if not force and batch.is_up_to_date(job):
-            finish(index, JobResult(job, "skipped", "output is up to date"))
-        else:
-            todo.append(index)
-    if todo:
-        with _connected(address):
-            _Dispatch(jobs, settings, force, workers, finish, on_status).run(todo)
-    return [results[index] for index in range(len(jobs))]
+        def finish(index: int, result: JobResult) -> None:
+            results[index] = result
+            if on_result:
+                on_result(result)
+
+        if jobs:
+            with _connected(self.address):
+                dispatch = _Dispatch(jobs, self.settings, force, self.workers, finish, on_status)
+                dispatch.run(list(range(len(jobs))))
+        return [results[index] for index in range(len(jobs))]
 
 
 @contextmanager
@@ -271,8 +269,6 @@ class _Dispatch:
     def started(self, ref: Any) -> None:
         import ray
 
-        from annotator.asr import ModelLoadError
-
         number = self.starting.pop(ref)
         try:
             problem = ray.get(ref)
@@ -280,7 +276,7 @@ class _Dispatch:
             self.died(number)
             return
         if problem:
-            raise ModelLoadError(problem)
+            raise SetupError(problem)
         self.idle.append(number)
         self.status()
 
@@ -311,14 +307,14 @@ class _Dispatch:
             self.failure(attempt, f"internal error: {_first_line(error)}")
             return
         self.idle.append(number)
-        if result.status == "done" and not job.output.exists():
-            result.status = "failed"
+        if result.status == batch.DONE and not job.output.exists():
+            result.status = batch.FAILED
             result.message = (
                 f"written on Ray node {node} but not visible here; inputs and outputs must be "
                 "on storage every node sees"
             )
-        self.done += result.status == "done"
-        self.failed += result.status == "failed"
+        self.done += result.status == batch.DONE
+        self.failed += result.status == batch.FAILED
         self.finish(attempt.index, result)
         self.status()
 
@@ -335,7 +331,7 @@ class _Dispatch:
 
     def failure(self, attempt: _Attempt, message: str) -> None:
         self.failed += 1
-        self.finish(attempt.index, JobResult(self.jobs[attempt.index], "failed", message))
+        self.finish(attempt.index, JobResult(self.jobs[attempt.index], batch.FAILED, message))
         self.status()
 
     def status(self) -> None:
