@@ -68,6 +68,8 @@ class UtteranceFaces:
 
 
 class FaceDetector:
+    name = "libfacedetection YuNet"  # what the transcript's "models" records
+
     def __init__(self, detect_width: int = 320, min_confidence: float = 0.6) -> None:
         from annotator.yunet import load_library
 

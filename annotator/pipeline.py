@@ -1,4 +1,4 @@
-"""Wire the stages for one recording: probe, decode, transcribe, cut clips, find faces, write.
+"""Wire the stages for one recording: decode, transcribe, diarize, utterances, faces, emotion.
 
 The models are loaded once by `Annotator` and reused for every file of a run. Each stage gets
 what an earlier stage already produced (the audio is decoded once, the video streamed once).
@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -18,19 +19,23 @@ from annotator import media
 from annotator.asr import ModelLoadError, load_engine
 from annotator.asr.language import detection_of
 from annotator.asr.result import AsrResult
+from annotator.devices import resolve_devices
 from annotator.emotion.fusion import summarize
-from annotator.faces import FaceDetector, speaker_faces
-from annotator.options import Options, ctranslate2_cuda, resolve_device, torch_cuda
+from annotator.faces import FaceDetector, UtteranceFaces, speaker_faces
+from annotator.log import collect_warnings, unique
+from annotator.options import Options
 from annotator.runtime import set_runtime_environment
-from annotator.transcript import FaceFrames, Source, Speaker, Transcript, Utterance
+from annotator.transcript import FaceFrames, Source, Speaker, Transcript, Utterance, Word
 from annotator.utterances import (
-    Span,
     finish_spans,
     region_span,
     segments_to_spans,
     unworded_regions,
     word_speakers,
 )
+
+if TYPE_CHECKING:
+    from annotator.diarization import Diarization
 
 
 class NoSpeechError(media.MediaError):
@@ -45,14 +50,16 @@ class Result:
 
 
 ProgressCallback = Callable[[str], None]
-StageTimer = Callable[[str], AbstractContextManager[None]]  # `with stage("name"):` times a stage
 
 
 class Annotator:
-    """Holds the loaded models; `annotate(path)` runs the whole pipeline on one recording.
+    """The stages with their models loaded once; `annotate(path)` runs them in order.
 
-    Everything that can fail before a file is read fails here: settings that do not go
-    together (ValueError) and models that cannot load (ModelLoadError).
+    Each stage is also a method of its own, called on what the stages before it returned, so a
+    benchmark or a live feed runs the same code: `decode` -> `transcribe` -> `diarize` ->
+    `utterances` -> `faces` -> `emotions`, then `transcript`. This class is the only place that
+    knows that order. Everything that can fail before a file is read fails here: settings that
+    do not go together (ValueError) and models that cannot load (ModelLoadError).
     """
 
     def __init__(self, options: Options | None = None) -> None:
@@ -60,17 +67,15 @@ class Annotator:
         options.check()
         # For library users too (the CLI sets them earlier): before any model loads.
         set_runtime_environment()
-        # "auto" becomes the device used, which the transcript records.
-        options = replace(options, device=resolve_device(options.device))
         self.options = options
+        # Each library on the GPU when it can use one; the transcript records where each ran.
+        self.devices = resolve_devices(options.device)
         limit_threads(options.threads)
-        # Each library on the GPU when it can use it (a CPU-only torch beside a CUDA build of
-        # CTranslate2, or the reverse, still runs, that part on the CPU).
-        on_gpu = options.device == "cuda"
-        self.asr_device = "cuda" if on_gpu and ctranslate2_cuda() else "cpu"
-        self.torch_device = "cuda" if on_gpu and torch_cuda() else "cpu"
         self.asr = load_engine(
-            options.engine, options.whisper_model, options.threads, self.asr_device
+            options.engine,
+            options.whisper_model,
+            options.threads,
+            self.devices.whisper(options.engine),
         )
         if options.language not in (None, "en") and not self.asr.is_multilingual:
             raise ModelLoadError(
@@ -82,7 +87,7 @@ class Annotator:
         if options.diarize and not options.one_speaker:
             from annotator.diarization import Diarizer
 
-            self.diarizer = Diarizer.load(threads=options.threads, device=self.torch_device)
+            self.diarizer = Diarizer.load(threads=options.threads, device=self.devices.torch)
         self.tagger = None
         if options.emotion:
             from annotator.emotion.tagger import EmotionTagger
@@ -95,51 +100,77 @@ class Annotator:
                 # A learned head reads voice and face only: the words would be loaded for nothing.
                 text=options.text_emotion and options.fusion != "learned",
                 prior=options.prior,
-                device=self.torch_device,
+                device=self.devices.torch,
             )
 
     def _speech_encoder(self):
         """The speech-emotion model reads the bundled tiny.en encoder's states: share
-        transcription's model when it is that one, else load that encoder beside it."""
-        from annotator.asr.auto import AutoEngine
-        from annotator.asr.faster import FasterWhisperEngine
+        transcription's model when it holds that one, else load that encoder beside it."""
         from annotator.emotion.encoder import WhisperEncoder, bundled_encoder
 
-        asr = self.asr.english if isinstance(self.asr, AutoEngine) else self.asr
-        if isinstance(asr, FasterWhisperEngine) and asr.ref.is_bundled:
-            return WhisperEncoder.from_whisper_model(asr.model, name="tiny.en")
-        return bundled_encoder(self.options.threads, self.asr_device)
+        shared = self.asr.bundled_model()
+        if shared is not None:
+            return WhisperEncoder.from_whisper_model(shared, name="tiny.en")
+        return bundled_encoder(self.options.threads, self.devices.asr)
 
     @property
     def models(self) -> dict[str, str]:
-        models = {"asr": self.asr.name, "face_detector": "yuface (libfacedetection YuNet)"}
+        models = {"asr": self.asr.name, "face_detector": self.detector.name}
         if self.diarizer is not None:
             models["diarization"] = self.diarizer.name
         if self.tagger is not None:
             models.update(self.tagger.models)
         return models
 
-    def annotate(self, path: Path, progress: ProgressCallback | None = None) -> Result:
+    # ------------------------------------------------------------------ the stages, in order
+
+    def decode(self, path: Path) -> tuple[media.MediaInfo, media.DecodedAudio]:
+        """What the file holds, and its audio decoded once (16 kHz mono)."""
+        info = media.probe(path)
+        return info, media.decode_audio(info)
+
+    def transcribe(self, audio: media.DecodedAudio) -> AsrResult:
+        """Whisper's segments with word times, in the recording's language."""
+        return self.asr.transcribe(audio.samples, self.options.language)
+
+    def diarize(self, audio: media.DecodedAudio) -> Diarization | None:
+        """Who speaks when (None: speakers are not asked for, or there is one)."""
+        if self.diarizer is None:
+            return None
+        from annotator.diarization import DiarizationOptions
+
         options = self.options
-        timings: dict[str, float] = {}
+        limits = DiarizationOptions(
+            num_speakers=options.num_speakers,
+            min_speakers=options.min_speakers,
+            max_speakers=options.max_speakers,
+        )
+        return self.diarizer(audio.samples, limits)
 
-        @contextmanager
-        def stage(name: str) -> Iterator[None]:  # a StageTimer
-            if progress:
-                progress(name)
-            started = time.perf_counter()
-            yield
-            timings[name] = timings.get(name, 0.0) + time.perf_counter() - started
+    def utterances(
+        self, audio: media.DecodedAudio, asr: AsrResult, diarization: Diarization | None
+    ) -> list[Utterance]:
+        """The recording's utterances, in time order.
 
-        with stage("decode"):
-            info = media.probe(path)
-            audio = media.decode_audio(info)
-        with stage("transcribe"):
-            asr = self.asr.transcribe(audio.samples, options.language)
-        spans, overlaps = self._spans(audio, asr, stage)
-        if not spans:
-            raise NoSpeechError("no speech found (silent or too short)")
-        utterances = [
+        Without a diarizer they are Whisper's words cut into utterances. With one, each word goes
+        to the speaker active over it, and the speech of a turn that no word of its speaker
+        covers is decoded again on its own: it stays an utterance even with no words, and two
+        people talking at once are two overlapping utterances."""
+        options = self.options
+        words = [w for segment in asr.segments for w in segment.words]
+        if diarization is None:
+            speakers = [0] * len(words) if options.one_speaker else None
+            spans = segments_to_spans(asr.segments, options.split, speakers)
+            overlaps = [False] * len(spans)
+        else:
+            speakers = word_speakers(words, diarization)
+            spans = segments_to_spans(asr.segments, options.split, speakers)
+            heard = [w for span in spans for w in span.words]
+            for region in unworded_regions(diarization, spans):
+                decoded = self._decode_region(audio, region.start, region.end, asr.language)
+                spans.append(region_span(region, decoded, heard))
+            spans, overlaps = finish_spans(spans)
+        return [
             Utterance(
                 id=i,
                 start=round(span.start, 3),
@@ -151,38 +182,70 @@ class Annotator:
             )
             for i, (span, overlap) in enumerate(zip(spans, overlaps, strict=True))
         ]
-        with stage("faces"):
-            faces = speaker_faces(
-                info,
-                [(u.start, u.end) for u in utterances],
-                self.detector,
-                options.face_fps,
-                options.frame_width,
-                keep_crops=options.save_clips is not None,
-            )
+
+    def _decode_region(
+        self, audio: media.DecodedAudio, start: float, end: float, language: str | None
+    ) -> list[Word]:
+        """The words Whisper hears in one stretch decoded alone, in the recording's time."""
+        first, last = (round(t * media.SAMPLE_RATE) for t in (start, end))
+        found = self.asr.transcribe_region(np.asarray(audio.samples[first:last]), language)
+        return [
+            replace(w, start=round(w.start + start, 3), end=round(w.end + start, 3))
+            for segment in found
+            for w in segment.words
+        ]
+
+    def faces(
+        self, info: media.MediaInfo, utterances: Sequence[Utterance]
+    ) -> list[UtteranceFaces | None]:
+        """The speaker's face in each utterance's frames (None per utterance without video);
+        records on each utterance how many frames were looked at."""
+        options = self.options
+        faces = speaker_faces(
+            info,
+            [(u.start, u.end) for u in utterances],
+            self.detector,
+            options.face_fps,
+            options.frame_width,
+            keep_crops=options.save_clips is not None,
+        )
         for utterance, found in zip(utterances, faces, strict=True):
             if found is not None:
                 utterance.face_frames = FaceFrames(sampled=found.sampled, with_face=found.with_face)
-        clips = Clips(audio.samples, [self.clip_span(u) for u in utterances])
-        summary = None
-        if self.tagger is not None:
-            with stage("emotion"):
-                speakers = [u.speaker for u in utterances] if utterances[0].speaker else None
-                # The text model learnt English; in another language its branch is absent.
-                english = (asr.language or "").startswith("en")  # None: not identified
-                texts = [u.text for u in utterances] if english else None
-                tagged = self.tagger.tag(clips, faces, speakers, texts)
-                for utterance, result in zip(utterances, tagged, strict=True):
-                    utterance.emotion, utterance.sentiment = result.emotion, result.sentiment
-                summary = summarize(
-                    [(u.duration, u.emotion.label if u.emotion else None) for u in utterances]
-                )
-        if options.save_clips is not None:
-            with stage("save-clips"):
-                from annotator.clips import save_clips
+        return faces
 
-                save_clips(options.save_clips / Path(path).stem, utterances, clips, faces)
-        transcript = Transcript(
+    def emotions(
+        self,
+        audio: media.DecodedAudio,
+        utterances: Sequence[Utterance],
+        faces: Sequence[UtteranceFaces | None],
+        language: str | None,
+    ) -> dict | None:
+        """Each utterance's fused emotion from its voice, face and words (set on the
+        utterances); the recording's emotion summary. None: emotion is not asked for."""
+        if self.tagger is None:
+            return None
+        speakers = [u.speaker for u in utterances] if utterances[0].speaker else None
+        # The text model learnt English; in another language its branch is absent.
+        english = (language or "").startswith("en")  # None: not identified
+        texts = [u.text for u in utterances] if english else None
+        tagged = self.tagger.tag(self.clips(audio, utterances), faces, speakers, texts)
+        for utterance, result in zip(utterances, tagged, strict=True):
+            utterance.emotion, utterance.sentiment = result.emotion, result.sentiment
+        return summarize([(u.duration, u.emotion.label if u.emotion else None) for u in utterances])
+
+    def transcript(
+        self,
+        path: Path,
+        info: media.MediaInfo,
+        audio: media.DecodedAudio,
+        asr: AsrResult,
+        utterances: list[Utterance],
+        summary: dict | None,
+        warnings: Sequence[str] = (),
+    ) -> Transcript:
+        options = self.options
+        return Transcript(
             source=Source(
                 path=str(path),
                 duration=round(info.duration or audio.duration, 3),
@@ -191,7 +254,7 @@ class Annotator:
                 width=info.width,
                 height=info.height,
                 fps=info.fps,
-                warnings=list(audio.warnings) + list(asr.warnings),
+                warnings=list(warnings),
             ),
             models={**self.models, "asr": asr.model or self.asr.name},
             utterances=utterances,
@@ -202,53 +265,53 @@ class Annotator:
             ).as_dict(),
             summary=summary,
             speakers=speaker_summaries(utterances, options.speaker_names),
-            options=options.recorded(),
+            options=options.recorded(self.devices),
         )
-        return Result(transcript=transcript, timings=timings, warnings=list(asr.warnings))
 
-    def _spans(
-        self, audio: media.DecodedAudio, asr: AsrResult, stage: StageTimer
-    ) -> tuple[list[Span], list[bool]]:
-        """The utterances' spans and whether each overlaps another speaker's.
+    # ------------------------------------------------------------------ the whole recording
 
-        Without a diarizer they are Whisper's words cut into utterances. With one, each word goes
-        to the speaker active over it, and the speech of a turn that no word of its speaker
-        covers is decoded again on its own: it stays an utterance even with no words."""
-        options = self.options
-        words = [w for segment in asr.segments for w in segment.words]
-        if self.diarizer is None:
-            speakers = [0] * len(words) if options.one_speaker else None
-            spans = segments_to_spans(asr.segments, options.split, speakers)
-            return spans, [False] * len(spans)
-        from annotator.diarization import DiarizationOptions
+    def annotate(self, path: Path, progress: ProgressCallback | None = None) -> Result:
+        timings: dict[str, float] = {}
 
-        limits = DiarizationOptions(
-            num_speakers=options.num_speakers,
-            min_speakers=options.min_speakers,
-            max_speakers=options.max_speakers,
-        )
-        with stage("speakers"):
-            diarization = self.diarizer(audio.samples, limits)
-            speakers = word_speakers(words, diarization)
-            spans = segments_to_spans(asr.segments, options.split, speakers)
-        with stage("transcribe"):
-            heard = [w for span in spans for w in span.words]
-            for region in unworded_regions(diarization, spans):
-                first, last = (round(t * media.SAMPLE_RATE) for t in (region.start, region.end))
-                found = self.asr.transcribe_region(
-                    np.asarray(audio.samples[first:last]), asr.language
-                )
-                decoded = [
-                    replace(
-                        w,
-                        start=round(w.start + region.start, 3),
-                        end=round(w.end + region.start, 3),
-                    )
-                    for segment in found
-                    for w in segment.words
-                ]
-                spans.append(region_span(region, decoded, heard))
-        return finish_spans(spans)
+        @contextmanager
+        def stage(name: str) -> Iterator[None]:
+            if progress:
+                progress(name)
+            started = time.perf_counter()
+            yield
+            timings[name] = timings.get(name, 0.0) + time.perf_counter() - started
+
+        with collect_warnings() as warned:
+            with stage("decode"):
+                info, audio = self.decode(path)
+            with stage("transcribe"):
+                asr = self.transcribe(audio)
+            with stage("speakers"):
+                diarization = self.diarize(audio)
+            with stage("utterances"):
+                utterances = self.utterances(audio, asr, diarization)
+            if not utterances:
+                raise NoSpeechError("no speech found (silent or too short)")
+            with stage("faces"):
+                faces = self.faces(info, utterances)
+            summary = None
+            if self.tagger is not None:
+                with stage("emotion"):
+                    summary = self.emotions(audio, utterances, faces, asr.language)
+            if self.options.save_clips is not None:
+                with stage("save-clips"):
+                    from annotator.saved_clips import save_clips
+
+                    clips = self.clips(audio, utterances)
+                    save_clips(self.options.save_clips / Path(path).stem, utterances, clips, faces)
+        # Stages still handing warnings back as strings, then those logged (annotator.log).
+        warnings = unique([*audio.warnings, *asr.warnings, *warned])
+        transcript = self.transcript(path, info, audio, asr, utterances, summary, warnings)
+        return Result(transcript=transcript, timings=timings, warnings=warnings)
+
+    def clips(self, audio: media.DecodedAudio, utterances: Sequence[Utterance]) -> Clips:
+        """The utterances' audio clips (padded each side), read when asked for."""
+        return Clips(audio.samples, [self.clip_span(u) for u in utterances])
 
     def clip_span(self, utterance: Utterance) -> tuple[float, float]:
         """Seconds of the recording an utterance's audio clip covers (padded each side)."""

@@ -3,10 +3,11 @@
     python benchmarks/emotion_cost.py RECORDING
 
 Prints the wall and CPU seconds of: transcription (faster-whisper, as the pipeline runs it),
-diarization (speaker embeddings + clustering), the voice-emotion model on every utterance's
+diarization (segmentation, speaker embeddings, clustering), building the utterances (with
+speech that has no words decoded again), the voice-emotion model on every utterance's
 audio slice, face detection + alignment on the sampled frames, the face-expression model on
 the aligned faces, and the text-emotion model on the utterances' words; and each one's ratio to
-transcription (targets: diarization <= 15%, voice emotion <= 10%, text emotion <= 10%, faces +
+transcription (targets: diarization <= 25%, voice emotion <= 10%, text emotion <= 10%, faces +
 expression <= 100%). No test runs it.
 """
 
@@ -34,40 +35,27 @@ def main() -> None:
     set_runtime_environment()  # the annotate command's process settings, before any model loads
 
     from annotator import media
-    from annotator.diarization import DiarizationOptions
-    from annotator.diarization import diarize_words as diarize
     from annotator.emotion.face import combine_frames  # noqa: F401  (load before timing)
-    from annotator.faces import speaker_faces
     from annotator.pipeline import Annotator, Options
-    from annotator.transcript import Utterance
-    from annotator.utterances import segments_to_spans
 
     annotator = Annotator(Options())
     tagger = annotator.tagger
-    info = media.probe(args.recording)
-    audio = media.decode_audio(info).samples
-    asr, asr_wall, asr_cpu = timed(lambda: annotator.asr.transcribe(audio))
-    words = [w for segment in asr.segments for w in segment.words]
-    speakers, diar_wall, diar_cpu = timed(
-        lambda: diarize(audio, words, annotator.embedder, DiarizationOptions())
-    )
-    spans = segments_to_spans(asr.segments, annotator.options.split, speakers)
-    utterances = [Utterance(i, s.start, s.end, s.text) for i, s in enumerate(spans)]
-    clips = [annotator.audio_slice(audio, u) for u in utterances]
+    info, decoded = annotator.decode(args.recording)
+    audio = decoded.samples
+    asr, asr_wall, asr_cpu = timed(lambda: annotator.transcribe(decoded))
+    diarization, diar_wall, diar_cpu = timed(lambda: annotator.diarize(decoded))
+    utterances, utt_wall, utt_cpu = timed(lambda: annotator.utterances(decoded, asr, diarization))
+    clips = list(annotator.clips(decoded, utterances))
     _, voice_wall, voice_cpu = timed(lambda: tagger.speech.predict(clips, tagger.encoder))
-    spans = [(u.start, u.end) for u in utterances]
-    options = annotator.options
-    faces, faces_wall, faces_cpu = timed(
-        lambda: speaker_faces(
-            info, spans, annotator.detector, options.face_fps, options.frame_width
-        )
-    )
+    faces, faces_wall, faces_cpu = timed(lambda: annotator.faces(info, utterances))
     aligned = [f.aligned for found in faces if found for f in found.faces]
     _, expr_wall, expr_cpu = timed(lambda: tagger.face.predict(aligned))
     texts = [u.text for u in utterances]
     turns = tagger.text.context_turns  # as the tagger hands it: the model's own setting
     context = [texts[max(0, i - turns) : i] for i in range(len(texts))]
     _, text_wall, text_cpu = timed(lambda: tagger.text.predict(texts, context))
+    speakers = {u.speaker for u in utterances}
+    unworded = sum(not u.words for u in utterances)
 
     duration = len(audio) / media.SAMPLE_RATE
     print(
@@ -78,7 +66,8 @@ def main() -> None:
     print("|---|---:|---:|---:|")
     rows = [
         ("transcription (faster-whisper tiny.en)", asr_wall, asr_cpu),
-        (f"diarization ({len(set(speakers))} speakers found)", diar_wall, diar_cpu),
+        (f"diarization ({len(speakers)} speakers found)", diar_wall, diar_cpu),
+        (f"utterances (speech without words decoded again: {unworded})", utt_wall, utt_cpu),
         ("voice emotion (encoder + head, all utterances)", voice_wall, voice_cpu),
         ("face detection + alignment (video streamed once)", faces_wall, faces_cpu),
         (f"face expression ({len(tagger.face.members)} networks, all faces)", expr_wall, expr_cpu),

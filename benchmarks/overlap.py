@@ -42,21 +42,18 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=0, help="as annotate --threads")
     args = parser.parse_args()
 
-    from annotator import media
-    from annotator.faces import speaker_faces
     from annotator.pipeline import Annotator, Options
+    from annotator.transcript import Utterance
 
     annotator = Annotator(Options(threads=args.threads, emotion=False, diarize=False))
-    options = annotator.options
-    info = media.probe(args.recording)
-    audio = media.decode_audio(info).samples
-    whole = [(0.0, info.duration or audio.duration)]
+    info, audio = annotator.decode(args.recording)
+    whole = [Utterance(0, 0.0, info.duration or audio.duration, "")]
 
     def transcribe() -> None:
-        annotator.asr.transcribe(audio)
+        annotator.transcribe(audio)
 
     def faces() -> None:
-        speaker_faces(info, whole, annotator.detector, options.face_fps, options.frame_width)
+        annotator.faces(info, whole)
 
     rows = []
     wall, cpu = time.perf_counter(), cpu_seconds()

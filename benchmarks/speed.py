@@ -100,25 +100,23 @@ class Stages:
 
 
 def transcribe_alone(engine_name: str, recording: Path, threads: int) -> Measurement:
-    """Decode + transcribe, as the pipeline's first two stages do, with its default options."""
-    from annotator import media
-    from annotator.asr import load_engine
+    """Decode + transcribe, the pipeline's first two stages, with its default options."""
     from annotator.options import Options
-    from annotator.utterances import segments_to_spans
+    from annotator.pipeline import Annotator
 
-    options = Options(engine=engine_name, threads=threads)
     started = time.perf_counter()
-    engine = load_engine(options.engine, options.whisper_model, options.threads)
+    annotator = Annotator(
+        Options(engine=engine_name, threads=threads, emotion=False, diarize=False)
+    )
     load = time.perf_counter() - started
 
     stage = Stages()
     cpu_before, started = cpu_seconds(), time.perf_counter()
     with stage("decode"):
-        info = media.probe(recording)
-        audio = media.decode_audio(info)
+        info, audio = annotator.decode(recording)
     with stage("transcribe"):
-        asr = engine.transcribe(audio.samples, options.language)
-        spans = segments_to_spans(asr.segments, options.split)
+        asr = annotator.transcribe(audio)
+        utterances = annotator.utterances(audio, asr, None)
     wall = time.perf_counter() - started
     return Measurement(
         config=engine_name,
@@ -130,8 +128,8 @@ def transcribe_alone(engine_name: str, recording: Path, threads: int) -> Measure
         peak_rss=0,
         ffmpeg_peak_rss=0,
         stages=stage.seconds,
-        utterances=len(spans),
-        words=sum(len(span.words) for span in spans),
+        utterances=len(utterances),
+        words=sum(len(u.words) for u in utterances),
     )
 
 

@@ -18,9 +18,15 @@ def test_device_choices_are_checked():
     assert resolve_device("auto") == ("cuda" if cuda_available() else "cpu")
 
 
-def test_auto_records_the_device_it_used(annotator):
-    assert annotator.options.device == ("cuda" if cuda_available() else "cpu")
-    assert annotator.options.recorded()["device"] == annotator.options.device
+def test_auto_records_the_device_each_library_used(annotator):
+    from annotator.devices import resolve_devices
+
+    assert annotator.options.device == "auto"
+    assert annotator.devices == resolve_devices("auto")
+    recorded = annotator.options.recorded(annotator.devices)["device"]
+    assert recorded == annotator.devices.summary
+    if not cuda_available():
+        assert recorded == "cpu"
 
 
 needs_cuda = pytest.mark.skipif(
@@ -36,8 +42,8 @@ def test_the_cuda_path_transcribes_like_the_cpu(tmp_path):
     from annotator.training.metrics import word_error_rate
 
     gpu = Annotator(Options(device="cuda"))
-    assert gpu.asr_device == "cuda" and gpu.torch_device == "cuda"
-    assert gpu.options.recorded()["device"] == "cuda"
+    assert gpu.devices.asr == "cuda" and gpu.devices.torch == "cuda"
+    assert gpu.options.recorded(gpu.devices)["device"] == "cuda"
     on_gpu = gpu.annotate(SAMPLES / "meeting.mp4").transcript
     on_cpu = Annotator(Options(device="cpu")).annotate(SAMPLES / "meeting.mp4").transcript
     text = [" ".join(u.text for u in t.utterances) for t in (on_cpu, on_gpu)]

@@ -12,6 +12,7 @@ import importlib.util
 import math
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
@@ -52,6 +53,10 @@ class AutoEngine:
             if multilingual is not None
             else f"auto ({english.name}; no multilingual model installed)"
         )
+
+    def bundled_model(self) -> Any | None:
+        """The English model's WhisperModel when it is the bundled tiny.en, else None."""
+        return self.english.bundled_model()
 
     def transcribe(self, audio: Samples, language: str | None = None) -> AsrResult:
         if language:

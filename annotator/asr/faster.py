@@ -60,6 +60,11 @@ class FasterWhisperEngine:
         self.beam_size = beam_size
         self.piece_seconds = piece_seconds
 
+    def bundled_model(self) -> Any | None:
+        """This engine's WhisperModel when it is the bundled tiny.en (the voice model reads the
+        same encoder, so it can share this one), else None."""
+        return self.model if self.ref.is_bundled else None
+
     def transcribe(self, audio: Samples, language: str | None = None) -> AsrResult:
         """The recording in pieces of at most `piece_seconds` cut at silences (see pieces)."""
         return pieces.transcribe(audio, self.transcribe_piece, language, self.piece_seconds)

@@ -102,6 +102,10 @@ class OpenAIWhisperEngine:
         self.beam_size = beam_size
         self.hallucination_silence = hallucination_silence
 
+    def bundled_model(self) -> None:
+        """openai-whisper never holds the bundled faster-whisper model."""
+        return None
+
     def transcribe(self, audio: Samples, language: str | None = None) -> AsrResult:
         """The recording in pieces of at most `piece_seconds` cut at silences (see pieces)."""
         return pieces.transcribe(audio, self.transcribe_piece, language, self.piece_seconds)

@@ -105,6 +105,11 @@ class AsrEngine(Protocol):
     name: str  # what the transcript's "models" records
     is_multilingual: bool
 
+    def bundled_model(self) -> Any | None:
+        """faster-whisper's model of the bundled tiny.en when this engine holds it (the voice
+        model reads that encoder too and shares it), else None."""
+        ...
+
     def transcribe(self, audio: Samples, language: str | None = None) -> AsrResult:
         """audio: 16 kHz mono float32, an array or the pipeline's SampleFile."""
         ...
