@@ -92,7 +92,7 @@ def test_the_call_has_two_speakers_and_names_map_in_order(call_excerpt, tmp_path
     found = annotate(call_excerpt, tmp_path / "found.json")
     assert len(found["speakers"]) == 2
     assert {u["speaker"] for u in found["utterances"]} == {"SPEAKER_1", "SPEAKER_2"}
-    assert found["models"]["speaker_embedding"]
+    assert found["models"]["diarization"]
 
     annotate(call_excerpt, tmp_path / "named.srt", "--speaker-names", "Ann,Bob")
     cues = list(srt.parse((tmp_path / "named.srt").read_text()))
