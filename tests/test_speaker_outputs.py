@@ -112,7 +112,7 @@ def test_num_speakers_is_honoured(call_excerpt, tmp_path) -> None:
 def test_no_diarize_leaves_outputs_without_speakers(call_excerpt, tmp_path) -> None:
     plain = annotate(call_excerpt, tmp_path / "plain.json", "--no-diarize")
     assert plain["speakers"] == [] and all(u["speaker"] is None for u in plain["utterances"])
-    assert "speaker_embedding" not in plain["models"]
+    assert "diarization" not in plain["models"]
     assert all(u["emotion"]["audio"]["head"] == "default" for u in plain["utterances"])
     annotate(call_excerpt, tmp_path / "plain.srt", "--no-diarize", "--no-emotion-tags")
     cues = list(srt.parse((tmp_path / "plain.srt").read_text()))
