@@ -249,7 +249,14 @@ def oracle_speakers(truth: dict[str, Any], utterances: list[Any]) -> list[str]:
 
 
 # The code that decides a transcript's utterances and speakers (not its emotions, re-run anyway).
-SEGMENTATION_CODE = ("pipeline.py", "utterances.py", "speakers.py", "media.py", "asr/*.py")
+SEGMENTATION_CODE = (
+    "pipeline.py",
+    "utterances.py",
+    "speakers.py",
+    "diarization/*.py",
+    "media.py",
+    "asr/*.py",
+)
 
 
 def run_key(weights: Path | None, options: Any) -> str:

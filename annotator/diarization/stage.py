@@ -45,6 +45,10 @@ SPEECH_BIAS = 0.0
 COUNT_BIAS = 0.0
 MIN_ALONE = 0.5  # seconds of a local speaker alone below which its overlapped frames count too
 MIN_EMBED = 0.25  # seconds: a local speaker heard less than this in a window gets no embedding
+# Seconds of a local speaker's speech embedded at most: CAM++'s cost grows with its input, and
+# a few seconds of one voice already give a stable embedding.
+MAX_EMBED = 3.0
+EMBED_BATCH = 8  # embeddings of one length per forward pass
 MIN_GAP = 0.0  # seconds: a pause of one speaker shorter than this is filled
 MIN_TURN = 0.0  # seconds: shorter turns are dropped
 
@@ -137,8 +141,18 @@ class Diarizer:
 
     def _embed(self, samples: Samples, windows: Windows, activities: np.ndarray) -> _Local:
         """One CAM++ embedding per (window, local speaker) from the filterbank frames of the
-        frames where it speaks (alone, when it is alone long enough)."""
-        found: list[tuple[int, int, np.ndarray]] = []
+        frames where it speaks (alone, when it is alone long enough), at most MAX_EMBED
+        seconds of them: inputs of one length go through the network together."""
+        keys: list[tuple[int, int]] = []
+        vectors: list[np.ndarray] = []
+        pending: dict[int, list[tuple[int, int, torch.Tensor]]] = {}
+
+        def flush(length: int) -> None:
+            batch = pending.pop(length)
+            feats = torch.stack([f for _, _, f in batch])
+            vectors.extend(self.embedder.embed_fbank(feats))
+            keys.extend((w, k) for w, k, _ in batch)
+
         starts = window_starts(len(samples), windows.step)
         # Segmentation frame of each 10 ms filterbank frame (its 25 ms window's centre).
         to_segment = np.clip(
@@ -148,6 +162,7 @@ class Diarizer:
         ).astype(int)
         min_alone = MIN_ALONE / FRAME_STEP
         min_embed = MIN_EMBED / FRAME_STEP
+        most = int(MAX_EMBED * 100)  # filterbank frames
         for index, audio in read_windows(samples, starts):
             activity = activities[index]
             heard = activity.sum(0)
@@ -161,14 +176,21 @@ class Diarizer:
                 if mask is None:
                     mask = activity[:, speaker]
                 frames = np.flatnonzero(mask[to_segment])
-                vector = self.embedder.embed_fbank(feats[frames][None])[0]
-                found.append((index, int(speaker), vector))
-        if not found:
+                if len(frames) > most:  # the middle MAX_EMBED seconds of its speech
+                    first = (len(frames) - most) // 2
+                    frames = frames[first : first + most]
+                pending.setdefault(len(frames), []).append((index, int(speaker), feats[frames]))
+                if len(pending[len(frames)]) == EMBED_BATCH:
+                    flush(len(frames))
+        for length in list(pending):
+            flush(length)
+        if not keys:
             return _Local(np.zeros(0, int), np.zeros(0, int), np.zeros((0, 192), np.float32))
+        order = sorted(range(len(keys)), key=keys.__getitem__)
         return _Local(
-            np.array([f[0] for f in found]),
-            np.array([f[1] for f in found]),
-            np.stack([f[2] for f in found]),
+            np.array([keys[i][0] for i in order]),
+            np.array([keys[i][1] for i in order]),
+            np.stack([vectors[i] for i in order]),
         )
 
 
