@@ -17,7 +17,8 @@ import pytest
 
 from annotator.asr import load_engine
 from annotator.asr.auto import AutoEngine, base_installed
-from annotator.asr.language import LanguageDetector, looks_english, repeats, speech_windows
+from annotator.asr.comparison import repeats
+from annotator.asr.language import LanguageDetector, looks_english, speech_windows
 from annotator.media import SAMPLE_RATE, decode_audio, probe
 from benchmarks.espeak_speech import espeak_executable, synthesize
 
@@ -69,7 +70,7 @@ def test_windows_of_speech_are_spread_over_the_recording(clips):
 
 
 def test_a_decoding_loop_is_recognised():
-    assert repeats([5, 9, 5, 9, 5, 9, 5, 9, 5, 9])  # "ūr" five times
+    assert repeats([5, 9, 5, 9, 5, 9, 5, 9])  # "ūr" four times
     assert not repeats([5, 9, 5, 9, 5, 9, 7, 1, 2, 3])  # "hello hello hello" is speech
 
 

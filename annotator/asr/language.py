@@ -10,13 +10,11 @@
    windows share speakers and microphones, so they are not independent evidence, and a sum
    would make a long recording look more certain than it is.
 3. Comparison: when the aggregate's top language is below `SURE`, the same speech (a slice of
-   every window, `COMPARE_SECONDS` at most) is decoded greedily in the top two languages and in
-   English (English by the English-only tiny.en, whose words fall apart on other languages;
-   others by base), and the language whose decoding has the best average token log-probability
-   wins, among decodings that do not loop (compression ratio above 2.4, a short run of tokens
-   repeated five times, or the token budget for that much speech used up). Non-native
-   English, laughter and overlap can pull a window towards German or Welsh; decoded as German,
-   that speech is nonsense with a low probability.
+   every window, 30 s at most) is decoded greedily in the top two languages and in English
+   (English by the English-only tiny.en, whose words fall apart on other languages; others by
+   base), and the best decoding decides (annotator.asr.comparison). Non-native English,
+   laughter and overlap can pull a window towards German or Welsh; decoded as German, that
+   speech is nonsense with a low probability.
 
 `benchmarks/languages.py` measures the decisions and their cost (docs/languages.md).
 An English-only model (tiny.en) has no language tokens and cannot identify anything; what it can
@@ -26,12 +24,11 @@ tell is that it did not understand the speech, from its words' probabilities.
 from __future__ import annotations
 
 import math
-import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
+from annotator.asr.comparison import Window, comparison_speech, decide, decode
 from annotator.asr.language_names import NAMES, language_name
 from annotator.asr.result import Decoding, LanguageDetection, WindowVerdict
 from annotator.media import SAMPLE_RATE, Samples
@@ -49,24 +46,13 @@ VAD_BLOCK_SECONDS = 60.0  # a region is scanned block by block until it has enou
 # excerpts' aggregates are 0.80-0.99 English; synthetic German, Spanish, French and Italian
 # 0.58-0.97 (benchmarks/languages.py).
 SURE = 0.85
-COMPARE_SECONDS = 30.0  # one Whisper window: each candidate is one decoding
 CANDIDATES = 2  # the aggregate's top languages compared (English is always added)
-# A decoding's token budget: 12 tokens a second of speech covers fast speech in scripts that
-# take several tokens a word (Hindi, Thai: ~10 a second measured); more is a loop.
-TOKENS_PER_SECOND = 12.0
-LOOP_NGRAM, LOOP_TIMES = 4, 5  # a run of up to 4 tokens 5 times in a row is a loop
 FLOOR = 1e-6  # a language's probability in a window is never taken as less (log of 0)
 # tiny.en's mean word probability: 0.64-0.97 on 23 real English recordings (the samples and
 # the project's test media; GRID's command grammar lowest), 0.00-0.52 on espeak-ng speech in 11
 # other languages (benchmarks/languages.py). A heuristic with a thin margin on both sides, used
 # only when no multilingual model is installed.
 ENGLISH_MIN_WORD_PROBABILITY = 0.6
-
-
-@dataclass(frozen=True)
-class Window:
-    start: float  # seconds into the recording where its first speech begins
-    samples: np.ndarray  # speech only, silences left out
 
 
 def _speech(audio: Samples, first: int, last: int, wanted: int) -> tuple[list[np.ndarray], float]:
@@ -147,11 +133,12 @@ class LanguageDetector:
         candidates = [language for language, _ in aggregate[:CANDIDATES]]
         if "en" not in candidates:
             candidates.append("en")
-        speech = comparison_speech(windows)
-        decodings = tuple(self.decode(speech, language) for language in candidates)
-        accepted = [d for d in decodings if d.accepted]
-        chosen = max(accepted, key=lambda d: d.avg_logprob or -math.inf) if accepted else None
-        language = chosen.language if chosen else top
+        decodings = self.decodings(comparison_speech(windows), candidates)
+        # Decodings that say nothing clear leave it to the identifier, among the languages
+        # that did not loop (a loop would be the transcript too).
+        working = {d.language for d in decodings if d.accepted}
+        fallback = next((c for c, _ in aggregate if c in working), top)
+        language = decide(decodings) or fallback
         models = sorted({d.model for d in decodings}, key=lambda m: m != self.name)
         return LanguageDetection(
             language,
@@ -189,68 +176,22 @@ class LanguageDetector:
         ranked = sorted(zip(languages, posterior.tolist(), strict=True), key=lambda x: -x[1])
         return verdicts, [(language, round(p, 4)) for language, p in ranked]
 
+    def decodings(self, speech: np.ndarray, languages: Sequence[str]) -> tuple[Decoding, ...]:
+        """`speech` decoded in each language: English by the English-only model when there is
+        one, the others by the multilingual model on one encoding of the speech."""
+        english = "en" in languages and self.english is not None
+        others = [language for language in languages if not (english and language == "en")]
+        found = dict(decode(self.model, self.name, speech, others))
+        if english:
+            found.update(decode(self.english, self.english_name, speech, ["en"]))
+        return tuple(found[language] for language in languages)
+
     def probabilities(self, speech: np.ndarray) -> dict[str, float]:
         """Every language's probability for `speech` (already without silences)."""
         features = self.model.feature_extractor(speech)
         encoded = self.model.encode(features)
         ranked = self.model.model.detect_language(encoded)[0]  # [("<|de|>", 0.96), ...]
         return {token[2:-2]: float(p) for token, p in ranked}
-
-    def decode(self, speech: np.ndarray, language: str) -> Decoding:
-        """`speech` decoded greedily in `language`: English by the English-only model when
-        there is one, others by the multilingual model."""
-        english = language == "en" and self.english is not None
-        model, name = (self.english, self.english_name) if english else (self.model, self.name)
-        budget = int(TOKENS_PER_SECOND * len(speech) / SAMPLE_RATE) + 8
-        segments, _ = model.transcribe(
-            speech,
-            language=None if english else language,
-            beam_size=1,
-            temperature=0.0,  # one greedy pass: a fallback would hide how badly it went
-            vad_filter=False,
-            without_timestamps=True,
-            condition_on_previous_text=False,
-            max_new_tokens=budget,
-            # Keep every segment, however bad: that is what is being measured.
-            no_speech_threshold=None,
-            log_prob_threshold=None,
-            compression_ratio_threshold=None,
-        )
-        segments = list(segments)
-        tokens = sum(len(s.tokens) for s in segments)
-        text = " ".join(s.text.strip() for s in segments).strip()
-        raw = text.encode()
-        return Decoding(
-            language=language,
-            model=name,
-            avg_logprob=(
-                round(sum(s.avg_logprob * len(s.tokens) for s in segments) / tokens, 4)
-                if tokens
-                else None
-            ),
-            compression_ratio=round(len(raw) / len(zlib.compress(raw)), 2) if raw else 0.0,
-            no_speech_prob=round(max((s.no_speech_prob for s in segments), default=0.0), 4),
-            tokens=tokens,
-            loops=any(len(s.tokens) >= budget or repeats(s.tokens) for s in segments),
-            text=text[:80],
-        )
-
-
-def repeats(tokens: Sequence[int], longest: int = LOOP_NGRAM, times: int = LOOP_TIMES) -> bool:
-    """Whether some run of 1-`longest` tokens comes `times` times in a row: a decoding loop
-    too short for the compression ratio to show ("Bumjūrātu, Upāuūrūrūrūrūrū" on 4 s)."""
-    for n in range(1, longest + 1):
-        for begin in range(len(tokens) - n * times + 1):
-            gram = list(tokens[begin : begin + n])
-            if all(list(tokens[begin + k * n : begin + (k + 1) * n]) == gram for k in range(times)):
-                return True
-    return False
-
-
-def comparison_speech(windows: Sequence[Window], seconds: float = COMPARE_SECONDS) -> np.ndarray:
-    """An equal slice from the start of every window, `seconds` in all at most."""
-    each = int(seconds * SAMPLE_RATE / len(windows))
-    return np.concatenate([w.samples[:each] for w in windows])
 
 
 def mean_word_probability(segments: Sequence[Segment]) -> float | None:

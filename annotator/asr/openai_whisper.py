@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from annotator.asr import pieces
+from annotator.asr.budget import short_budget
 from annotator.asr.errors import ModelLoadError
 from annotator.asr.models import ModelRef
 from annotator.asr.pieces import PieceResult
@@ -127,6 +128,7 @@ class OpenAIWhisperEngine:
                 word_timestamps=True,
                 fp16=self.device == "cuda",
                 verbose=None,
+                sample_len=short_budget(len(audio)),
             )
         return [_segment(s) for s in result["segments"]]
 
@@ -157,6 +159,7 @@ class OpenAIWhisperEngine:
                 hallucination_silence_threshold=self.hallucination_silence,
                 fp16=self.device == "cuda",  # float16 on a GPU; unsupported on a CPU
                 verbose=None,  # no console output
+                sample_len=short_budget(len(audio)),  # a loop on a short clip stops early
             )
         segments = [_segment(s) for s in result["segments"]]
         return PieceResult(
