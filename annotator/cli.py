@@ -16,7 +16,8 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
-from annotator.options import DEFAULTS, DEVICES, ENGINES, FUSIONS, PRIORS, Options
+from annotator.devices import DEVICES
+from annotator.options import DEFAULTS, ENGINES, FUSIONS, PRIORS, Options
 from annotator.user_config import COMMAND_LINE, default_language
 from annotator.utterances import SplitRules
 

@@ -74,10 +74,3 @@ def resolve_devices(device: str) -> Devices:
         asr="cuda" if ctranslate2_cuda() else "cpu",
         torch="cuda" if torch_cuda() else "cpu",
     )
-
-
-def resolve_device(device: str) -> str:
-    """ "cpu" or "cuda" for a --device value ("auto": cuda when either library finds a GPU)."""
-    if device == "auto":
-        return "cuda" if cuda_available() else "cpu"
-    return device

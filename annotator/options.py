@@ -7,15 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-# The device probes live in annotator.devices; pipeline code imports them from here too.
-from annotator.devices import (  # noqa: F401
-    DEVICES,
-    Devices,
-    ctranslate2_cuda,
-    cuda_available,
-    resolve_device,
-    torch_cuda,
-)
+from annotator.devices import DEVICES, Devices, cuda_available
 from annotator.utterances import SplitRules
 
 ENGINES = ("faster-whisper", "openai-whisper")

@@ -90,7 +90,7 @@ def test_a_missing_optional_engine_is_a_usage_error_with_an_install_hint(
 
 
 def test_device_cuda_without_a_gpu_is_a_usage_error(capsys, clip: Path, tmp_path: Path) -> None:
-    from annotator.options import cuda_available
+    from annotator.devices import cuda_available
 
     if cuda_available():
         pytest.skip("a CUDA GPU is available here: --device cuda is not an error")

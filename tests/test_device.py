@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from helpers import SAMPLES
 
-from annotator.options import Options, cuda_available, resolve_device
+from annotator.devices import Devices, cuda_available, resolve_devices
+from annotator.options import Options
 
 
 def test_device_choices_are_checked():
@@ -14,8 +15,9 @@ def test_device_choices_are_checked():
         Options(device="gpu").check()
     Options(device="cpu").check()
     Options(device="auto").check()
-    assert resolve_device("cpu") == "cpu"
-    assert resolve_device("auto") == ("cuda" if cuda_available() else "cpu")
+    assert resolve_devices("cpu") == Devices("cpu", "cpu")
+    if not cuda_available():
+        assert resolve_devices("auto") == Devices("cpu", "cpu")
 
 
 def test_auto_records_the_device_each_library_used(annotator):
