@@ -304,10 +304,12 @@ class Annotator:
 
                     clips = self.clips(audio, utterances)
                     save_clips(self.options.save_clips / Path(path).stem, utterances, clips, faces)
-        # Stages still handing warnings back as strings, then those logged (annotator.log).
-        warnings = unique([*audio.warnings, *asr.warnings, *warned])
-        transcript = self.transcript(path, info, audio, asr, utterances, summary, warnings)
-        return Result(transcript=transcript, timings=timings, warnings=warnings)
+        # For the user now: what the stages logged (annotator.log) and the transcription's own
+        # lines. The transcript also keeps the decoder's messages about a damaged stream.
+        for_user = unique([*asr.warnings, *warned])
+        recorded = unique([*audio.warnings, *for_user])
+        transcript = self.transcript(path, info, audio, asr, utterances, summary, recorded)
+        return Result(transcript=transcript, timings=timings, warnings=for_user)
 
     def clips(self, audio: media.DecodedAudio, utterances: Sequence[Utterance]) -> Clips:
         """The utterances' audio clips (padded each side), read when asked for."""
