@@ -73,14 +73,27 @@ def parse(log: str) -> list[Attempt]:
     return attempts
 
 
-def traced(
-    command: list[str], log: Path, timeout: float, **kwargs
-) -> tuple[subprocess.CompletedProcess, list[Attempt]]:
-    """Run `command` under strace (every thread and child process); its result and attempts."""
+def processes(log: str) -> set[int]:
+    """The processes that started a program (execve) in the log: the command itself and each
+    child (ffmpeg, worker interpreters, Ray's processes), a check that the tree was traced."""
+    return {int(line.split(maxsplit=1)[0]) for line in log.splitlines() if " execve(" in line}
+
+
+@dataclass
+class Trace:
+    result: subprocess.CompletedProcess
+    attempts: list[Attempt]
+    processes: set[int]
+
+
+def traced(command: list[str], log: Path, timeout: float, **kwargs) -> Trace:
+    """Run `command` under strace (every thread and child process)."""
     assert STRACE is not None, NO_STRACE
-    # -s 0: no buffer contents (the audio and frames pass through pipes, not sockets, but the
-    # log should stay small and never hold data); -qq: no attach/exit chatter.
-    traced_command = [STRACE, "-f", "-qq", "-s", "0", "-e", "trace=network", "-o", str(log)]
+    # -s 0: no buffer contents (the log stays small and never holds data); -qq: no attach/exit
+    # chatter; execve shows which processes were traced.
+    traced_command = [
+        *(STRACE, "-f", "-qq", "-s", "0", "-e", "trace=%network,execve", "-o", str(log))
+    ]
     result = subprocess.run(
         [*traced_command, *command],
         capture_output=True,
@@ -88,7 +101,8 @@ def traced(
         timeout=timeout,
         **kwargs,
     )
-    return result, parse(log.read_text(errors="replace"))
+    text = log.read_text(errors="replace")
+    return Trace(result, parse(text), processes(text))
 
 
 def outside(attempts: list[Attempt]) -> list[Attempt]:
