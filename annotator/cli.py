@@ -256,6 +256,13 @@ def annotate(
         except ValueError as error:
             raise _fail_usage(f"{target}: {error}") from None
         jobs = [batch.Job(input=input, output=target)]
+    # Before any model loads: a bad input or an unwritable output fails in about a second.
+    from annotator.preflight import first_problem
+
+    output_folder = (output or input) if input.is_dir() else None
+    if found := first_problem(jobs, output_folder, save_clips, force):
+        stderr.print(f"annotate: error: {found[0]}: {found[1]}", markup=False)
+        raise typer.Exit(EXIT_FAILED)
 
     try:
         code = _run_jobs(
