@@ -210,8 +210,8 @@ def _private_local_runtime(options: dict[str, Any]) -> Iterator[None]:
       usage-statistics module even with RAY_USAGE_STATS_ENABLED=0, unless a cluster launcher
       config lies at ~/ray_bootstrap_config.yaml: its processes start with HOME at a temporary
       folder holding an empty one (the workers get the real HOME back);
-    - saves a new token for the runtime in ~/.ray/auth_token: one in the environment instead
-      (kept for the process: the driver presents it to the runtime).
+    - saves a new token for the runtime in ~/.ray/auth_token: one in the environment instead,
+      for as long as the runtime runs (the driver presents it too).
     """
     import tempfile
 
@@ -221,24 +221,29 @@ def _private_local_runtime(options: dict[str, Any]) -> Iterator[None]:
     saved = {name: os.environ.get(name) for name in (*_LOCAL_SETTINGS, "HOME")}
     loopback = ray_constants.ENABLE_RAY_CLUSTER
     options["runtime_env"]["env_vars"]["HOME"] = os.path.expanduser("~")
-    if not any(os.environ.get(name) for name in _USER_TOKEN_SETTINGS):
+    own_token = not any(os.environ.get(name) for name in _USER_TOKEN_SETTINGS)
+    if own_token:
         os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(32)
-    # Kept until the runtime stops: its usage-statistics module reads the file after start-up.
-    with tempfile.TemporaryDirectory(prefix="annotator-ray-") as folder:
-        (Path(folder) / "ray_bootstrap_config.yaml").write_text("{}\n")
-        try:
-            os.environ.update(_LOCAL_SETTINGS)
-            ray_constants.ENABLE_RAY_CLUSTER = False
-            os.environ["HOME"] = folder
-            ray.init(address="local", include_dashboard=False, **options)
-        finally:
-            ray_constants.ENABLE_RAY_CLUSTER = loopback
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
-        yield
+    try:
+        # Kept until the runtime stops: its usage-statistics module reads it after start-up.
+        with tempfile.TemporaryDirectory(prefix="annotator-ray-") as folder:
+            (Path(folder) / "ray_bootstrap_config.yaml").write_text("{}\n")
+            try:
+                os.environ.update(_LOCAL_SETTINGS)
+                ray_constants.ENABLE_RAY_CLUSTER = False
+                os.environ["HOME"] = folder
+                ray.init(address="local", include_dashboard=False, **options)
+            finally:
+                ray_constants.ENABLE_RAY_CLUSTER = loopback
+                for name, value in saved.items():
+                    if value is None:
+                        os.environ.pop(name, None)
+                    else:
+                        os.environ[name] = value
+            yield
+    finally:
+        if own_token:
+            os.environ.pop("RAY_AUTH_TOKEN", None)
 
 
 # Read by Ray's processes when they start: the loopback address as this node's address.
