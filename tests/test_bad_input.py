@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import shutil
+import subprocess
+import sys
+import time
 
 import pytest
 from helpers import ffmpeg
@@ -96,6 +100,72 @@ def test_unsupported_format_is_a_usage_error(capsys, bad_inputs, tmp_path):
     assert_one_line_error(err, "out.docx", "unsupported output format")
 
 
+HEAVY_MODULES = ("torch", "faster_whisper", "ctranslate2", "onnxruntime", "cv2")
+
+
+def run_cli_process(*args) -> tuple[int, str, list[str], float]:
+    """`annotate ARGS` in a fresh interpreter: exit code, stderr, the heavy libraries it had
+    imported by the end (none means no model was loaded), and its wall-clock seconds."""
+    script = (
+        "import sys\n"
+        "from annotator.cli import main\n"
+        "try:\n"
+        "    main(sys.argv[1:])\n"
+        "finally:\n"
+        f"    print(sorted(m for m in {HEAVY_MODULES!r} if m in sys.modules))\n"
+    )
+    start = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-c", script, *map(str, args)], capture_output=True, text=True
+    )
+    imported = ast.literal_eval(result.stdout.strip().splitlines()[-1])
+    return result.returncode, result.stderr, imported, time.monotonic() - start
+
+
+@pytest.mark.parametrize("case", ["text as wav", "zero-byte", "video without audio"])
+def test_bad_input_fails_fast_before_any_model_loads(case, bad_inputs, tmp_path):
+    path, problem = bad_inputs[case]
+    code, err, imported, seconds = run_cli_process(path, "-o", tmp_path / "out.json")
+    assert code == EXIT_FAILED
+    assert_one_line_error(err, path.name, problem)
+    assert imported == [] and seconds < 5  # about 1 s here; loading the models takes 7-10 s
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "output, problem",
+    [
+        ("/proc/annotate-test/x.json", "cannot write files in /proc"),  # unwritable, even as root
+        ("{blocker}/call.json", "Not a directory"),  # below a file
+    ],
+)
+def test_unwritable_output_fails_fast_naming_the_output(output, problem, samples, tmp_path):
+    blocker = tmp_path / "report.txt"
+    blocker.write_text("a file, not a folder")
+    target = output.format(blocker=blocker)
+    code, err, imported, seconds = run_cli_process(samples / "call.flac", "-o", target)
+    assert code == EXIT_FAILED
+    assert_one_line_error(err, target, problem)
+    assert "call.flac" not in err  # the input is fine: the line names the output
+    assert imported == [] and seconds < 5
+    assert blocker.read_text() == "a file, not a folder"
+
+
+def test_unwritable_output_folder_and_clips_folder_fail_fast(samples, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(samples / "call.flac", folder)
+    code, err, imported, seconds = run_cli_process(folder, "-o", "/proc/annotate-out")
+    assert code == EXIT_FAILED and imported == [] and seconds < 5
+    assert_one_line_error(err, "/proc/annotate-out", "cannot write files in /proc")
+    code, err, imported, _ = run_cli_process(
+        samples / "call.flac", "-o", tmp_path / "c.json", "--save-clips", "/proc/clips"
+    )
+    assert code == EXIT_FAILED and imported == []
+    assert_one_line_error(err, "/proc/clips", "cannot write files in /proc")
+    assert not (tmp_path / "c.json").exists()
+
+
 @pytest.mark.skipif(os.geteuid() == 0 and shutil.which("setpriv") is None, reason="needs non-root")
 def test_unwritable_output_folder(capsys, tmp_path, samples):
     locked = tmp_path / "locked"
@@ -106,15 +176,6 @@ def test_unwritable_output_folder(capsys, tmp_path, samples):
             pytest.skip("running as a user who can write anywhere (root)")
         code, err = run_cli(capsys, samples / "call.flac", "-o", locked / "call.json", "-q")
         assert code == EXIT_FAILED
-        assert_one_line_error(err, "call.flac", "Permission denied")
+        assert_one_line_error(err, "locked/call.json", "Permission denied")
     finally:
         locked.chmod(0o700)
-
-
-def test_output_below_a_file_fails_cleanly(capsys, samples, tmp_path):
-    blocker = tmp_path / "report.txt"
-    blocker.write_text("a file, not a folder")
-    code, err = run_cli(capsys, samples / "call.flac", "-o", blocker / "call.json", "-q")
-    assert code == EXIT_FAILED
-    assert_one_line_error(err, "call.flac", "Not a directory|File exists")
-    assert blocker.read_text() == "a file, not a folder"

@@ -86,7 +86,7 @@ def test_a_missing_optional_engine_is_a_usage_error_with_an_install_hint(
 ) -> None:
     monkeypatch.setitem(sys.modules, "whisper", None)  # as if openai-whisper were not installed
     code, stderr = run_cli(capsys, clip, "--engine", "openai-whisper", "-o", tmp_path / "o.json")
-    _one_usage_line(code, stderr, "pip install 'annotator[openai]'")
+    _one_usage_line(code, stderr, "pip install 'meeting-annotator[openai]'")
 
 
 def test_device_cuda_without_a_gpu_is_a_usage_error(capsys, clip: Path, tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ from annotator.cli import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, main
 
 needs_ray = pytest.mark.skipif(
     importlib.util.find_spec("ray") is None,
-    reason="Ray is not installed (pip install 'annotator[ray]')",
+    reason="Ray is not installed (pip install 'meeting-annotator[ray]')",
 )
 
 CLIPS = ["bin_blue", "bin_red", "lay_blue", "lay_blue_c", "lay_red", "jacket_happy"]
@@ -85,7 +85,7 @@ def test_without_ray_installed_one_line_with_the_install_hint(tmp_path, capsys, 
     monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` now raises ImportError
     code, text = run_cli(capsys, folder, "-o", tmp_path / "out", "--ray", "local")
     assert code == EXIT_USAGE
-    assert text.strip() == "annotate: error: --ray needs Ray: pip install 'annotator[ray]'"
+    assert text.strip() == "annotate: error: --ray needs Ray: pip install 'meeting-annotator[ray]'"
     assert not (tmp_path / "out").exists()
 
 

@@ -273,24 +273,24 @@ def test_split_model_from_fake_packages(tmp_path: Path, monkeypatch: pytest.Monk
         parts=("data/model.bin.part1", "data/model.bin.part2"),
         extra_files=("config.json",),
         sha256=hashlib.sha256(b"first half|second half").hexdigest(),
-        install_hint="pip install annotator[fake]",
+        install_hint="pip install meeting-annotator[fake]",
     )
     folder = split_model_dir(model, tmp_path / "cache")
     assert folder == tmp_path / "cache" / "fake"
     assert (folder / "model.bin").read_bytes() == b"first half|second half"
     assert (folder / "config.json").read_text() == "{}"
     missing = SplitModel(**{**model.__dict__, "packages": ("no_such_part1", "no_such_part2")})
-    with pytest.raises(ModelLoadError, match=r"pip install annotator\[fake\]"):
+    with pytest.raises(ModelLoadError, match=r"pip install meeting-annotator\[fake\]"):
         split_model_dir(missing, tmp_path / "cache")
 
 
 def test_base_model_hint_when_the_extra_is_missing(tmp_path: Path) -> None:
     from annotator.asr.extra_models import BASE
 
-    assert BASE.install_hint == "pip install annotator[base]"
+    assert BASE.install_hint == "pip install meeting-annotator[base]"
     if all(_installed(p) for p in BASE.packages):
         pytest.skip("the [base] packages are installed here")
-    with pytest.raises(ModelLoadError, match=r"pip install annotator\[base\]"):
+    with pytest.raises(ModelLoadError, match=r"pip install meeting-annotator\[base\]"):
         split_model_dir(BASE, tmp_path)
 
 

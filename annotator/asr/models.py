@@ -29,7 +29,7 @@ class ModelRef:
 
     name: str  # "tiny.en", "base", a folder's or checkpoint's name, or a hub name
     path: Path | None
-    origin: str | None = None  # where it came from: "bundled", "annotator[base]"
+    origin: str | None = None  # where it came from: "bundled", "meeting-annotator[base]"
 
     @property
     def label(self) -> str:
@@ -54,7 +54,7 @@ def resolve(model: str) -> ModelRef:
     if model == BASE_MODEL:
         from annotator.asr.extra_models import base_model_dir
 
-        return ModelRef(BASE_MODEL, base_model_dir(), "annotator[base]")
+        return ModelRef(BASE_MODEL, base_model_dir(), "meeting-annotator[base]")
     path = Path(model).expanduser()
     if path.is_file():
         return ModelRef(path.stem, path)

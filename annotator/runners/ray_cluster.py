@@ -13,14 +13,16 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import secrets
 import signal
 import socket
 import threading
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from annotator import batch
@@ -29,7 +31,7 @@ from annotator.runners.base import OnResult, OnStatus, SetupError
 from annotator.runtime import set_runtime_environment
 from annotator.worker import WorkerSettings
 
-INSTALL_HINT = "--ray needs Ray: pip install 'annotator[ray]'"
+INSTALL_HINT = "--ray needs Ray: pip install 'meeting-annotator[ray]'"
 ATTEMPTS = 2  # a recording whose worker dies is tried once more, on another worker
 RESTARTS = 2  # Ray restarts a dead actor (reloading its models) this many times
 CANCEL_GRACE = 5.0  # seconds a cancelled recording gets to stop at a stage boundary
@@ -171,25 +173,81 @@ def _connected(address: str) -> Iterator[None]:
         # The native libraries' settings (annotator/runtime.py): workers get the same.
         "runtime_env": {"env_vars": set_runtime_environment()},
     }
+    with ExitStack() as local:
+        try:
+            if address == "local":
+                local.enter_context(_private_local_runtime(options))
+            else:
+                ray.init(address=address, **options)
+        except Exception as error:  # noqa: BLE001  Ray raises many types for an unreachable cluster
+            hint = ""
+            if address.startswith("ray://") and "RAY_AUTH_MODE" not in os.environ:
+                # Ray's client does not look for a cluster token on its own (Ray 2.60).
+                hint = " (a cluster with token authentication also needs RAY_AUTH_MODE=token here)"
+            message = f"cannot start Ray at {address!r}: {_first_line(error)}{hint}"
+            raise ClusterError(message) from None
+        if in_main:
+            # ray.init installs its own SIGTERM handler; the caller's (an interrupt) stays.
+            signal.signal(signal.SIGTERM, sigterm)
+        try:
+            yield
+        finally:
+            ray.shutdown()
+
+
+@contextmanager
+def _private_local_runtime(options: dict[str, Any]) -> Iterator[None]:
+    """Start a Ray runtime on this machine (`--ray local`) that tries no network and writes
+    nothing to the user's home (tests/test_network.py traces it); it runs until the block ends.
+    Ray 2.60 otherwise:
+
+    - finds "this machine's address" by connecting a UDP socket to a public DNS server and
+      serves on the machine's network address: told to use the loopback address instead (the
+      switch Ray itself uses on Windows and macOS);
+    - probes cloud metadata addresses (169.254.169.254, metadata.google.internal) in its
+      usage-statistics module even with RAY_USAGE_STATS_ENABLED=0, unless a cluster launcher
+      config lies at ~/ray_bootstrap_config.yaml: its processes start with HOME at a temporary
+      folder holding an empty one (the workers get the real HOME back);
+    - saves a new token for the runtime in ~/.ray/auth_token: one in the environment instead,
+      for as long as the runtime runs (the driver presents it too).
+    """
+    import tempfile
+
+    import ray
+    from ray._private import ray_constants
+
+    saved = {name: os.environ.get(name) for name in (*_LOCAL_SETTINGS, "HOME")}
+    loopback = ray_constants.ENABLE_RAY_CLUSTER
+    options["runtime_env"]["env_vars"]["HOME"] = os.path.expanduser("~")
+    own_token = not any(os.environ.get(name) for name in _USER_TOKEN_SETTINGS)
+    if own_token:
+        os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(32)
     try:
-        if address == "local":
-            ray.init(address="local", include_dashboard=False, **options)
-        else:
-            ray.init(address=address, **options)
-    except Exception as error:  # noqa: BLE001  Ray raises many types for an unreachable cluster
-        hint = ""
-        if address.startswith("ray://") and "RAY_AUTH_MODE" not in os.environ:
-            # Ray's client does not look for a cluster token on its own (Ray 2.60).
-            hint = " (a cluster with token authentication also needs RAY_AUTH_MODE=token here)"
-        message = f"cannot start Ray at {address!r}: {_first_line(error)}{hint}"
-        raise ClusterError(message) from None
-    if in_main:
-        # ray.init installs its own SIGTERM handler; the caller's (an interrupt) stays.
-        signal.signal(signal.SIGTERM, sigterm)
-    try:
-        yield
+        # Kept until the runtime stops: its usage-statistics module reads it after start-up.
+        with tempfile.TemporaryDirectory(prefix="annotator-ray-") as folder:
+            (Path(folder) / "ray_bootstrap_config.yaml").write_text("{}\n")
+            try:
+                os.environ.update(_LOCAL_SETTINGS)
+                ray_constants.ENABLE_RAY_CLUSTER = False
+                os.environ["HOME"] = folder
+                ray.init(address="local", include_dashboard=False, **options)
+            finally:
+                ray_constants.ENABLE_RAY_CLUSTER = loopback
+                for name, value in saved.items():
+                    if value is None:
+                        os.environ.pop(name, None)
+                    else:
+                        os.environ[name] = value
+            yield
     finally:
-        ray.shutdown()
+        if own_token:
+            os.environ.pop("RAY_AUTH_TOKEN", None)
+
+
+# Read by Ray's processes when they start: the loopback address as this node's address.
+_LOCAL_SETTINGS = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
+# A user's own Ray token or authentication mode is used as it is.
+_USER_TOKEN_SETTINGS = ("RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH", "RAY_AUTH_MODE")
 
 
 class _Dispatch:
