@@ -16,7 +16,7 @@ CALL = SHARED / "media" / "audio" / "pyannote-sample" / "sample.wav"
 
 pytestmark = [
     pytest.mark.skipif(not AMI.is_dir(), reason="needs ../shared/media/audio/ami-excerpts"),
-    pytest.mark.skipif(not base_installed(), reason="needs pip install 'annotator[base]'"),
+    pytest.mark.skipif(not base_installed(), reason="needs pip install 'meeting-annotator[base]'"),
 ]
 
 
