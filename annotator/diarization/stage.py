@@ -1,12 +1,13 @@
 """The diarization stage: who speaks when, overlaps included, from the audio alone.
 
-As the best open systems do it (pyannote's speaker diarization pipeline):
+After pyannote's speaker diarization pipeline, with CAM++ embeddings and spectral clustering:
 1. segmentation-3.0 gives local speaker activity (up to 3 speakers, 2 at once) in 10 s windows
    every `step` seconds;
-2. each (window, local speaker) gets a CAM++ embedding of the frames where that speaker speaks
-   alone (all its frames when it is never alone long enough);
-3. agglomerative clustering of the embeddings gives the global speakers (threshold-calibrated
-   count, or the one asked for); each window's local speakers go to distinct global speakers;
+2. each run of a local speaker (its speech in one window, split at pauses of RUN_GAP) gets a
+   CAM++ embedding of the frames where it speaks alone (all its frames when it is never alone
+   long enough);
+3. the embeddings are clustered into the global speakers (the count from the eigengap, or the
+   one asked for); runs of one window that overlap in time go to distinct speakers;
 4. each global speaker's activity is averaged over the windows covering a frame, and at each
    frame the N most active speakers speak, N being the windows' mean count of local speakers
    there; runs of frames become turns.
