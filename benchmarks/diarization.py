@@ -260,10 +260,15 @@ def run(args: argparse.Namespace) -> None:
 
     options = DiarizationOptions(num_speakers=args.num_speakers)
     if args.method == "segmentation":
+        from annotator.diarization import clustering, stage
+
         diarizer = Diarizer.load(threads=args.threads)
         if args.step:
             diarizer.step = args.step
-        name = diarizer.name
+        stage.CLUSTERING = args.clustering
+        if args.threshold is not None:
+            clustering.THRESHOLD = args.threshold
+        name = f"{diarizer.name}, {args.clustering} clustering"
     else:
         embedder = SpeakerEmbedder.load(threads=args.threads)
         name = f"words + {embedder.name} (spectral)"
@@ -393,6 +398,8 @@ def main() -> None:
     r.add_argument("truth", type=Path, nargs="+")
     r.add_argument("--method", choices=("segmentation", "words"), default="segmentation")
     r.add_argument("--step", type=float, default=None, help="seconds between 10 s windows")
+    r.add_argument("--clustering", choices=("spectral", "agglomerative"), default="spectral")
+    r.add_argument("--threshold", type=float, default=None, help="agglomerative threshold")
     r.add_argument("--num-speakers", type=int, default=None)
     r.add_argument("--threads", type=int, default=1)
     c = sub.add_parser("cost", help="diarization time against transcription time")

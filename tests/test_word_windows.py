@@ -155,14 +155,14 @@ def test_long_recordings_cluster_a_subsample_and_assign_every_window(monkeypatch
     """Past MAX_CLUSTERED windows the graph is built on an even subsample (bounded memory and
     time); every window still gets a speaker, and the voices come out as the full graph finds
     them."""
-    from annotator.diarization import words
+    from annotator.diarization import clustering
 
     embeddings, truth = _voices(900, 3)
-    full = words.spectral_cluster(embeddings)
+    full = clustering.spectral_cluster(embeddings)
     assert _same_partition(full, truth)
-    monkeypatch.setattr(words, "MAX_CLUSTERED", 300)
-    sub = words.spectral_cluster(embeddings)
+    monkeypatch.setattr(clustering, "MAX_SPECTRAL", 300)
+    sub = clustering.spectral_cluster(embeddings)
     assert len(sub) == 900 and sub[0] == 0
     assert _same_partition(sub, truth)
-    three = words.spectral_cluster(embeddings, DiarizationOptions(num_speakers=3))
+    three = clustering.spectral_cluster(embeddings, DiarizationOptions(num_speakers=3))
     assert _same_partition(three, truth)

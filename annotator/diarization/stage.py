@@ -1,12 +1,13 @@
 """The diarization stage: who speaks when, overlaps included, from the audio alone.
 
-As the best open systems do it (pyannote's speaker diarization pipeline):
+After pyannote's speaker diarization pipeline, with CAM++ embeddings and spectral clustering:
 1. segmentation-3.0 gives local speaker activity (up to 3 speakers, 2 at once) in 10 s windows
    every `step` seconds;
-2. each (window, local speaker) gets a CAM++ embedding of the frames where that speaker speaks
-   alone (all its frames when it is never alone long enough);
-3. agglomerative clustering of the embeddings gives the global speakers (threshold-calibrated
-   count, or the one asked for); each window's local speakers go to distinct global speakers;
+2. each run of a local speaker (its speech in one window, split at pauses of RUN_GAP) gets a
+   CAM++ embedding of the frames where it speaks alone (all its frames when it is never alone
+   long enough);
+3. the embeddings are clustered into the global speakers (the count from the eigengap, or the
+   one asked for); runs of one window that overlap in time go to distinct speakers;
 4. each global speaker's activity is averaged over the windows covering a frame, and at each
    frame the N most active speakers speak, N being the windows' mean count of local speakers
    there; runs of frames become turns.
@@ -20,7 +21,12 @@ import numpy as np
 import torch
 
 from annotator.diarization.campplus import SpeakerEmbedder, _Threads
-from annotator.diarization.clustering import NO_LIMITS, DiarizationOptions, agglomerate, assign
+from annotator.diarization.clustering import (
+    NO_LIMITS,
+    DiarizationOptions,
+    assign,
+    speaker_centroids,
+)
 from annotator.diarization.features import kaldi_fbank
 from annotator.diarization.segmentation import (
     FRAME_CENTRE,
@@ -45,10 +51,16 @@ SPEECH_BIAS = 0.0
 COUNT_BIAS = 0.0
 MIN_ALONE = 0.5  # seconds of a local speaker alone below which its overlapped frames count too
 MIN_EMBED = 0.25  # seconds: a local speaker heard less than this in a window gets no embedding
+# How the runs' embeddings become speakers: "spectral" (the eigengap counts them) or
+# "agglomerative" (a distance threshold does); see docs/diarization.md for both measured.
+CLUSTERING = "spectral"
 # Seconds of a local speaker's speech embedded at most: CAM++'s cost grows with its input, and
 # a few seconds of one voice already give a stable embedding.
 MAX_EMBED = 3.0
 EMBED_BATCH = 8  # embeddings of one length per forward pass
+# A local speaker's pause at least this long starts a new run, embedded and assigned on its
+# own: in a 10 s window the segmentation may give two people who never overlap one slot.
+RUN_GAP = 0.5
 MIN_GAP = 0.0  # seconds: a pause of one speaker shorter than this is filled
 MIN_TURN = 0.0  # seconds: shorter turns are dropped
 
@@ -83,10 +95,13 @@ class Diarization:
 
 @dataclass
 class _Local:
-    """Embeddings of the (window, local speaker) pairs heard long enough."""
+    """Embeddings of the runs of local speakers heard long enough: a run is a local speaker's
+    stretch of speech within one window (pauses under RUN_GAP bridged)."""
 
     window: np.ndarray  # (n,) window index
     speaker: np.ndarray  # (n,) local speaker 0-2
+    first: np.ndarray  # (n,) the run's first frame in the window
+    last: np.ndarray  # (n,) the frame after its last
     vectors: np.ndarray  # (n, 192) unit embeddings
 
 
@@ -130,28 +145,26 @@ class Diarizer:
         limits: DiarizationOptions = NO_LIMITS,
     ) -> Diarization:
         """Steps 3-4: clustering and the timeline."""
-        centroids = agglomerate(local.vectors, limits)
-        speakers = np.full((len(activity), 3), -1, dtype=int)
-        for w in np.unique(local.window):
-            rows = np.flatnonzero(local.window == w)
-            chosen = assign(local.vectors[rows] @ centroids.T)
-            speakers[w, local.speaker[rows]] = chosen
+        centroids = speaker_centroids(local.vectors, limits, CLUSTERING)
+        speakers = np.argmax(local.vectors @ centroids.T, axis=1) if len(centroids) else []
+        for group in _simultaneous(local):
+            # Runs of different local speakers at the same time are different people.
+            speakers[group] = assign(local.vectors[group] @ centroids.T)
         low, _ = limits.bounds(len(local.vectors))
-        return _reconstruct(windows, activity, speakers, len(centroids), low)
+        return _reconstruct(windows, activity, local, np.asarray(speakers), len(centroids), low)
 
     def _embed(self, samples: Samples, windows: Windows, activities: np.ndarray) -> _Local:
         """One CAM++ embedding per (window, local speaker) from the filterbank frames of the
         frames where it speaks (alone, when it is alone long enough), at most MAX_EMBED
         seconds of them: inputs of one length go through the network together."""
-        keys: list[tuple[int, int]] = []
+        keys: list[tuple[int, int, int, int]] = []
         vectors: list[np.ndarray] = []
-        pending: dict[int, list[tuple[int, int, torch.Tensor]]] = {}
+        pending: dict[int, list[tuple[tuple[int, int, int, int], torch.Tensor]]] = {}
 
         def flush(length: int) -> None:
             batch = pending.pop(length)
-            feats = torch.stack([f for _, _, f in batch])
-            vectors.extend(self.embedder.embed_fbank(feats))
-            keys.extend((w, k) for w, k, _ in batch)
+            vectors.extend(self.embedder.embed_fbank(torch.stack([f for _, f in batch])))
+            keys.extend(key for key, _ in batch)
 
         starts = window_starts(len(samples), windows.step)
         # Segmentation frame of each 10 ms filterbank frame (its 25 ms window's centre).
@@ -165,37 +178,79 @@ class Diarizer:
         most = int(MAX_EMBED * 100)  # filterbank frames
         for index, audio in read_windows(samples, starts):
             activity = activities[index]
-            heard = activity.sum(0)
-            if not (heard >= min_embed).any():
+            if not (activity.sum(0) >= min_embed).any():
                 continue
             alone = activity * (activity.sum(1, keepdims=True) == 1)
             with torch.inference_mode():
                 feats = kaldi_fbank(torch.from_numpy(audio)[None].to(self.device))[0]
-            for speaker in np.flatnonzero(heard >= min_embed):
-                mask = alone[:, speaker] if alone[:, speaker].sum() >= min_alone else None
-                if mask is None:
-                    mask = activity[:, speaker]
-                frames = np.flatnonzero(mask[to_segment])
-                if len(frames) > most:  # the middle MAX_EMBED seconds of its speech
-                    first = (len(frames) - most) // 2
-                    frames = frames[first : first + most]
-                pending.setdefault(len(frames), []).append((index, int(speaker), feats[frames]))
-                if len(pending[len(frames)]) == EMBED_BATCH:
-                    flush(len(frames))
+            for speaker in range(activity.shape[1]):
+                for first, last in _runs(activity[:, speaker], RUN_GAP / FRAME_STEP):
+                    span = np.zeros(len(activity), dtype=bool)
+                    span[first:last] = True
+                    heard = activity[:, speaker] * span
+                    if heard.sum() < min_embed:
+                        continue
+                    clean = alone[:, speaker] * span
+                    mask = clean if clean.sum() >= min_alone else heard
+                    frames = np.flatnonzero(mask[to_segment])
+                    if len(frames) > most:  # the middle MAX_EMBED seconds of the run
+                        start = (len(frames) - most) // 2
+                        frames = frames[start : start + most]
+                    key = (index, int(speaker), first, last)
+                    pending.setdefault(len(frames), []).append((key, feats[frames]))
+                    if len(pending[len(frames)]) == EMBED_BATCH:
+                        flush(len(frames))
         for length in list(pending):
             flush(length)
         if not keys:
-            return _Local(np.zeros(0, int), np.zeros(0, int), np.zeros((0, 192), np.float32))
+            empty = np.zeros(0, int)
+            return _Local(empty, empty, empty, empty, np.zeros((0, 192), np.float32))
         order = sorted(range(len(keys)), key=keys.__getitem__)
-        return _Local(
-            np.array([keys[i][0] for i in order]),
-            np.array([keys[i][1] for i in order]),
-            np.stack([vectors[i] for i in order]),
-        )
+        columns = [np.array([keys[i][c] for i in order]) for c in range(4)]
+        return _Local(*columns, np.stack([vectors[i] for i in order]))
+
+
+def _runs(active: np.ndarray, gap: float) -> list[tuple[int, int]]:
+    """(first, last + 1) of the runs of 1s in `active`, pauses shorter than `gap` bridged."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], active.astype(int), [0]])))
+    runs: list[list[int]] = []
+    for on, off in zip(edges[::2], edges[1::2], strict=True):
+        if runs and on - runs[-1][1] < gap:
+            runs[-1][1] = int(off)
+        else:
+            runs.append([int(on), int(off)])
+    return [(a, b) for a, b in runs]
+
+
+def _simultaneous(local: _Local) -> list[np.ndarray]:
+    """Groups (row indexes) of runs of different local speakers of one window that overlap in
+    time, each group connected by such overlaps."""
+    groups = []
+    for w in np.unique(local.window):
+        rows = list(np.flatnonzero(local.window == w))
+        while rows:
+            group, frontier = [rows.pop(0)], 0
+            while frontier < len(group):
+                a = group[frontier]
+                for b in list(rows):
+                    if local.speaker[a] != local.speaker[b] and (
+                        min(local.last[a], local.last[b]) > max(local.first[a], local.first[b])
+                    ):
+                        group.append(b)
+                        rows.remove(b)
+                frontier += 1
+            if len(group) > 1:
+                groups.append(np.array(group))
+    return groups
 
 
 def _reconstruct(
-    windows: Windows, activities: np.ndarray, speakers: np.ndarray, count: int, low: int = 0
+    windows: Windows,
+    activities: np.ndarray,
+    local: _Local,
+    speakers: np.ndarray,
+    count: int,
+    low: int = 0,
 ) -> Diarization:
     """Frame-level activity of the global speakers, and their turns (of at least `low`
     speakers where that many were asked for and heard)."""
@@ -208,9 +263,12 @@ def _reconstruct(
         n = max(0, min(FRAMES_PER_WINDOW, frames - first))
         covered[first : first + n] += 1
         voices[first : first + n] += activity[:n].sum(1)
-        for local, k in enumerate(speakers[w]):
-            if k >= 0:
-                total[first : first + n, k] += activity[:n, local]
+    for w, speaker, a, b, k in zip(
+        local.window, local.speaker, local.first, local.last, speakers, strict=True
+    ):
+        first = windows.first_frame(w)
+        b = max(a, min(b, frames - first))
+        total[first + a : first + b, k] += activities[w, a:b, speaker]
     covered = covered.clip(1)
     activity = (total / covered[:, None])[:, :count]
     speaking = np.floor(voices / covered + 0.5 + COUNT_BIAS).astype(int).clip(0, count)
