@@ -1,6 +1,6 @@
 """Languages: what `--whisper-model auto` costs on English and what it buys on other languages.
 
-    python benchmarks/languages.py --threads 1 [--json out.json]
+    python benchmarks/languages.py --threads 1 [--decisions-only] [--json out.json]
 
 Measures, in one process (needs espeak-ng and the `[base]` extra; ../shared is optional):
 
@@ -87,6 +87,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--decisions-only", action="store_true", help="section 1 only")
     args = parser.parse_args()
     report: dict = {"threads": args.threads}
 
@@ -141,6 +142,10 @@ def main() -> None:
             f"/{len(chosen)}; compared {sum(bool(r['compared']) for r in chosen)}"
         )
     report["decisions"] = rows
+    if args.decisions_only:
+        if args.json:
+            args.json.write_text(json.dumps(report, indent=1, ensure_ascii=False))
+        return
 
     print("\n2. English: today's path (tiny.en) against auto")
     print("| recording | path | transcribe wall s | CPU s | language | model | CPU ratio |")
