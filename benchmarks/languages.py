@@ -1,12 +1,15 @@
 """Languages: what `--whisper-model auto` costs on English and what it buys on other languages.
 
-    python benchmarks/languages.py --threads 1 [--json out.json]
+    python benchmarks/languages.py --threads 1 [--decisions-only] [--json out.json]
 
 Measures, in one process (needs espeak-ng and the `[base]` extra; ../shared is optional):
 
-1. Language identification on speech synthesized by espeak-ng (benchmarks/espeak_speech.py, three
-   sentences per language): the detector `auto` uses (base, first 15 s of VAD speech, encoded
-   without padding) against Whisper's standard padded 30 s window, with the CPU time of each.
+1. Language decisions on real English recordings (the samples; with ../shared the AMI meeting
+   excerpts, the call, JFK and the GRID commands) and on speech synthesized by espeak-ng
+   (benchmarks/espeak_speech.py, one and three sentences per language): the decision `auto` makes
+   (windows spread over the speech, aggregated, close calls decoded; annotator.asr.language)
+   against a single guess on the first 15 s of speech (the method it replaced), with the CPU
+   time of each and whether a decoding comparison was needed.
 2. English speed: today's path (tiny.en) against `auto` (detect with base, then tiny.en) on
    sample_meetings/call.flac and meeting.mp4: load, transcribe wall and CPU, ratios.
 3. tiny.en's mean word probability (the English-only fallback's signal) on real English
@@ -32,7 +35,7 @@ from annotator.runtime import set_runtime_environment  # noqa: E402
 set_runtime_environment()  # the annotate command's process settings, before any library loads
 
 from annotator.asr import load_engine  # noqa: E402
-from annotator.asr.language import first_speech, mean_word_probability  # noqa: E402
+from annotator.asr.language import mean_word_probability, speech_windows  # noqa: E402
 from annotator.media import decode_audio, probe  # noqa: E402
 from benchmarks.espeak_speech import SENTENCES, synthesize  # noqa: E402
 
@@ -49,13 +52,25 @@ def audio_of(path: Path):
     return decode_audio(probe(path)).samples[:]  # the whole recording as one array
 
 
-def padded_detection(model, speech):
-    """Whisper's standard: the first 30 s window, padded (as faster-whisper's detect_language)."""
-    from faster_whisper.audio import pad_or_trim
+def first_guess(detector, audio, seconds: float = 15.0) -> tuple[str | None, float]:
+    """The method the decision replaced: one guess on the first `seconds` of VAD speech."""
+    windows = speech_windows(audio, windows=1, seconds=seconds)
+    if not windows:
+        return None, 0.0
+    probabilities = detector.probabilities(windows[0].samples)
+    best = max(probabilities, key=probabilities.__getitem__)
+    return best, probabilities[best]
 
-    encoded = model.encode(pad_or_trim(model.feature_extractor(speech[: 30 * 16000])))
-    token, probability = model.model.detect_language(encoded)[0][0]
-    return token[2:-2], float(probability)
+
+def decision_recordings() -> list[Path]:
+    """Real English recordings with a language decision to check."""
+    found = [ROOT / "sample_meetings" / "call.flac", ROOT / "sample_meetings" / "meeting.mp4"]
+    audio = SHARED_MEDIA / "audio"
+    if audio.is_dir():
+        found += sorted((audio / "ami-excerpts").glob("*.flac"))
+        found += [audio / "pyannote-sample" / "sample.wav", audio / "jfk.flac"]
+        found += sorted((SHARED_MEDIA / "grid").glob("*.mpg"))
+    return [p for p in found if p.is_file()]
 
 
 def english_recordings() -> list[Path]:
@@ -74,6 +89,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--decisions-only", action="store_true", help="section 1 only")
     args = parser.parse_args()
     report: dict = {"threads": args.threads}
 
@@ -85,43 +101,53 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="languages-"))
     clips = {language: synthesize(language, folder) for language in SENTENCES}
 
-    print("\n1. language identification (espeak-ng, 3 sentences each)")
-    print("| language | auto: detected | p | CPU s | padded 30 s: detected | p | CPU s |")
-    print("|---|---|---:|---:|---|---:|---:|")
+    print("\n1. language decisions")
+    print("| recording | truth | first 15 s: guess | p | decision | p | compared | CPU s |")
+    print("|---|---|---|---:|---|---:|---|---:|")
     rows = []
+    recordings = [(p, "en") for p in decision_recordings()]
     for language, path in clips.items():
+        recordings.append((path, language))
+        one = synthesize(language, folder / "one", sentences=1)
+        recordings.append((one, language))
+    for path, truth in recordings:
         audio = audio_of(path)
+        first = first_guess(auto.detector, audio)
         detection, _, cpu = timed(lambda audio=audio: auto.detector.detect(audio))
-        speech = first_speech(audio, 30.0)
-        (padded, p_padded), _, cpu_padded = timed(
-            lambda speech=speech: padded_detection(auto.detector.model, speech)
+        if detection is None:
+            print(f"| {path.parent.name}/{path.name} | {truth} | too little speech |||||")
+            continue
+        compared = " ".join(
+            f"{d.language}:{d.avg_logprob}" + ("" if d.accepted else "(loop)")
+            for d in detection.comparison
         )
         rows.append(
             dict(
-                language=language,
-                detected=detection.language,
+                recording=f"{path.parent.name}/{path.name}",
+                truth=truth,
+                first=first[0],
+                p_first=first[1],
+                decided=detection.language,
                 p=detection.probability,
+                compared=compared,
                 cpu=round(cpu, 3),
-                padded=padded,
-                p_padded=round(p_padded, 4),
-                cpu_padded=round(cpu_padded, 3),
-                seconds=round(len(audio) / 16000, 1),
             )
         )
         print(
-            f"| {language} ({len(audio) / 16000:.0f} s) | {detection.language} | "
-            f"{detection.probability:.2f} | {cpu:.2f} | {padded} | {p_padded:.2f} | "
-            f"{cpu_padded:.2f} |"
+            f"| {path.parent.name}/{path.name} | {truth} | {first[0]} | {first[1]:.2f} | "
+            f"{detection.language} | {detection.probability:.2f} | {compared} | {cpu:.2f} |"
         )
-    right = sum(r["detected"] == r["language"] for r in rows)
-    right_padded = sum(r["padded"] == r["language"] for r in rows)
-    confident = [r for r in rows if r["p"] >= 0.5]
-    print(
-        f"correct: auto {right}/{len(rows)}, padded {right_padded}/{len(rows)}; "
-        f"p >= 0.5: {len(confident)}, of which correct "
-        f"{sum(r['detected'] == r['language'] for r in confident)}"
-    )
-    report["detection"] = rows
+    for kind, chosen in (("English", [r for r in rows if r["truth"] == "en"]), ("all", rows)):
+        print(
+            f"{kind}: first-15-s guess right {sum(r['first'] == r['truth'] for r in chosen)}"
+            f"/{len(chosen)}, decision right {sum(r['decided'] == r['truth'] for r in chosen)}"
+            f"/{len(chosen)}; compared {sum(bool(r['compared']) for r in chosen)}"
+        )
+    report["decisions"] = rows
+    if args.decisions_only:
+        if args.json:
+            args.json.write_text(json.dumps(report, indent=1, ensure_ascii=False))
+        return
 
     print("\n2. English: today's path (tiny.en) against auto")
     print("| recording | path | transcribe wall s | CPU s | language | model | CPU ratio |")

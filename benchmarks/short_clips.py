@@ -77,7 +77,8 @@ def run_cli(folder: Path, out: Path, extra: list[str], source: Path, threads: in
     command += ["--threads", str(threads), *extra]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    run = subprocess.run(command, env=env, capture_output=True, text=True)
+    # cwd: `python -m` puts the working directory first on sys.path.
+    run = subprocess.run(command, env=env, cwd=source, capture_output=True, text=True)
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -125,6 +126,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=2.5)
     parser.add_argument("--source", type=Path, default=ROOT, help="checkout to run annotate from")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--no-profile", action="store_true", help="only the annotate runs")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="short-clips-"))
     clips = make_clips(work, args.seconds)
@@ -142,6 +144,10 @@ def main() -> None:
             f"| {name} | {found['wall']} | {found['cpu']} | {found['wall'] / audio:.2f} | "
             f"{found['exit']} | {languages} |"
         )
+    if args.no_profile:
+        if args.json:
+            args.json.write_text(json.dumps(report, indent=1, ensure_ascii=False))
+        return
     print("\nper clip, this checkout (CPU s):")
     print(
         "| clip | language | aggregate | compared (lang, avg log-prob, kept) | detect | "
