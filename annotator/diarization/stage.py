@@ -58,6 +58,7 @@ CLUSTERING = "spectral"
 # a few seconds of one voice already give a stable embedding.
 MAX_EMBED = 3.0
 EMBED_BATCH = 8  # embeddings of one length per forward pass
+MIN_CLUSTERED = 0.5  # seconds: shorter runs do not take part in finding the speakers
 # A local speaker's pause at least this long starts a new run, embedded and assigned on its
 # own: in a 10 s window the segmentation may give two people who never overlap one slot.
 RUN_GAP = 0.5
@@ -106,9 +107,9 @@ class _Local:
 
 
 class Diarizer:
-    """segmentation-3.0 + CAM++ + agglomerative clustering; load once, call per recording."""
+    """segmentation-3.0 + CAM++ + clustering; load once, call per recording."""
 
-    name = "pyannote segmentation-3.0 + CAM++ (agglomerative)"
+    name = "pyannote segmentation-3.0 + CAM++"
 
     def __init__(
         self,
@@ -145,7 +146,11 @@ class Diarizer:
         limits: DiarizationOptions = NO_LIMITS,
     ) -> Diarization:
         """Steps 3-4: clustering and the timeline."""
-        centroids = speaker_centroids(local.vectors, limits, CLUSTERING)
+        # Speakers are found among the runs long enough for a steady voice print; shorter
+        # runs (a word, a laugh) then join the nearest of them.
+        long = (local.last - local.first) * FRAME_STEP >= MIN_CLUSTERED
+        train = local.vectors[long] if long.sum() >= 2 else local.vectors
+        centroids = speaker_centroids(train, limits, CLUSTERING)
         speakers = np.argmax(local.vectors @ centroids.T, axis=1) if len(centroids) else []
         for group in _simultaneous(local):
             # Runs of different local speakers at the same time are different people.
