@@ -19,7 +19,8 @@ from annotator.asr import ModelLoadError, load_engine
 from annotator.asr.language import detection_of
 from annotator.asr.result import AsrResult
 from annotator.emotion.fusion import summarize
-from annotator.faces import FaceDetector, speaker_faces
+from annotator.face_speakers import attach_speaker_faces, mark_face_tracks
+from annotator.faces import FaceDetector, scan_faces
 from annotator.options import Options, ctranslate2_cuda, resolve_device, torch_cuda
 from annotator.runtime import set_runtime_environment
 from annotator.transcript import FaceFrames, Source, Speaker, Transcript, Utterance
@@ -152,14 +153,16 @@ class Annotator:
             for i, (span, overlap) in enumerate(zip(spans, overlaps, strict=True))
         ]
         with stage("faces"):
-            faces = speaker_faces(
+            scan = scan_faces(
                 info,
                 [(u.start, u.end) for u in utterances],
                 self.detector,
                 options.face_fps,
                 options.frame_width,
                 keep_crops=options.save_clips is not None,
+                audio=audio.samples,  # the speaker's face is the one moving with the sound
             )
+            faces = scan.utterances
         for utterance, found in zip(utterances, faces, strict=True):
             if found is not None:
                 utterance.face_frames = FaceFrames(sampled=found.sampled, with_face=found.with_face)
@@ -174,6 +177,7 @@ class Annotator:
                 tagged = self.tagger.tag(clips, faces, speakers, texts)
                 for utterance, result in zip(utterances, tagged, strict=True):
                     utterance.emotion, utterance.sentiment = result.emotion, result.sentiment
+                mark_face_tracks(utterances, faces)
                 summary = summarize(
                     [(u.duration, u.emotion.label if u.emotion else None) for u in utterances]
                 )
@@ -204,6 +208,7 @@ class Annotator:
             speakers=speaker_summaries(utterances, options.speaker_names),
             options=options.recorded(),
         )
+        attach_speaker_faces(transcript.speakers, utterances, faces, scan.thumbnails)
         return Result(transcript=transcript, timings=timings, warnings=list(asr.warnings))
 
     def _spans(

@@ -113,16 +113,6 @@ def prepare(media: Path, source: str) -> Source:
     return Source(source, describe(source).speaker, start, frames, kept.astype(np.float32))
 
 
-def render_tile(media: Path, src: Source, size: tuple[int, int], out: Path) -> None:
-    """The trimmed clip filling one tile (scaled up to cover it, centre cropped), no audio."""
-    w, h = size
-    vf = f"fps={FPS},scale={w}:{h}:force_original_aspect_ratio=increase,crop={w}:{h},setsar=1"
-    _run(
-        ["-ss", f"{src.start:.3f}", "-i", str(media / src.source), "-frames:v", str(src.frames)]
-        + ["-vf", vf, "-an", "-c:v", "libx264", "-preset", "ultrafast", "-crf", "16", str(out)]
-    )
-
-
 def plan_turns(
     speakers: int, duration: float, rng: random.Random
 ) -> list[tuple[float, float, int]]:
@@ -179,18 +169,26 @@ def compose(
     video = out / f"{spec.name}.mp4"
     with tempfile.TemporaryDirectory(prefix="gallery-") as tmp:
         inputs: list[str] = []
-        for k, p in enumerate(range(tiles)):
+        chains = ""
+        for p in range(tiles):
             if p in places:
-                tile = Path(tmp) / f"tile{k}.mp4"
-                render_tile(media, sources[places.index(p)], (tw, th), tile)
-                inputs += ["-stream_loop", "-1", "-i", str(tile)]
+                src = sources[places.index(p)]
+                inputs += ["-i", str(media / src.source)]  # cut by frame number below:
+                first = round(src.start * FPS)  # input seeking lands frames off the audio
+                # Fill the tile (scale to cover, centre crop), keep the speech's frames and loop
+                # them in memory: frame k of the loop is frame k of the looped audio.
+                chains += (
+                    f"[{p}:v]fps={FPS},scale={tw}:{th}:force_original_aspect_ratio=increase,"
+                    f"crop={tw}:{th},setsar=1,trim=start_frame={first}:end_frame={first + src.frames},"
+                    f"loop=loop=-1:size={src.frames}:start=0,setpts=N/{FPS}/TB[v{p}];"
+                )
             else:
                 inputs += ["-f", "lavfi", "-i", f"color=c=black:s={tw}x{th}:r={FPS}"]
+                chains += f"[{p}:v]setpts=N/{FPS}/TB[v{p}];"
         wav = Path(tmp) / "mix.f32"
         mix(sources, turns, duration).tofile(wav)
         inputs += ["-f", "f32le", "-ar", str(SAMPLE_RATE), "-ac", "1", "-i", str(wav)]
         layout = "|".join(f"{p % spec.grid * tw}_{p // spec.grid * th}" for p in range(tiles))
-        chains = "".join(f"[{p}:v]setpts=PTS-STARTPTS[v{p}];" for p in range(tiles))
         stack = "".join(f"[v{p}]" for p in range(tiles))
         graph = f"{chains}{stack}xstack=inputs={tiles}:layout={layout},format=yuv420p[v]"
         _run(

@@ -1,0 +1,99 @@
+"""Which face track speaks an utterance: the one whose mouth moves with the utterance's sound.
+
+For every decoded frame inside the utterance each visible track has a mouth-motion value
+(annotator/face_tracks.py: how much its lower face changed since the previous frame) and the
+audio has an energy (dB of the samples between the two frames). A speaker's mouth moves as the
+syllables come and go; a listener's moves on its own schedule (nodding, smiling, talking
+silently), so over an utterance the speaker's motion correlates with the energy and a
+listener's does not. The track with the highest Pearson correlation speaks when it clears
+MIN_CORRELATION and leads the next track by MIN_MARGIN; otherwise no track clearly does (the
+speaker is off screen, or the faces are too small or too still to tell) and none is chosen.
+Thresholds were chosen on the "dev" gallery meetings of benchmarks/gallery_meetings.py and
+measured on its "test" ones (docs/faces.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from annotator.media import SAMPLE_RATE, Samples
+
+MIN_SAMPLES = 8  # decoded frames a track needs inside the utterance to be scored
+MIN_CORRELATION = 0.2
+MIN_MARGIN = 0.05
+
+
+@dataclass(frozen=True)
+class MotionRow:
+    """One decoded frame: the time since the previous one and each visible track's motion."""
+
+    previous: float  # time of the previous decoded frame, seconds
+    time: float
+    motion: dict[int, float]  # track id -> lower-face change
+
+
+@dataclass(frozen=True)
+class Verdict:
+    track: int | None  # the speaking track, None when none clearly speaks
+    scores: dict[int, float] = field(default_factory=dict)  # track id -> correlation
+
+
+def energies(samples: Samples, rows: Sequence[MotionRow]) -> np.ndarray:
+    """dB energy of the audio between each row's previous frame and its own, read in one slice."""
+    first = max(0, int(min(r.previous for r in rows) * SAMPLE_RATE))
+    last = int(max(r.time for r in rows) * SAMPLE_RATE) + 1
+    audio = np.asarray(samples[first:last], dtype=np.float64)
+    out = np.empty(len(rows))
+    for i, row in enumerate(rows):
+        a = max(0, int(row.previous * SAMPLE_RATE) - first)
+        b = max(a + 1, int(row.time * SAMPLE_RATE) - first)
+        piece = audio[a:b]
+        out[i] = 10 * np.log10(float((piece**2).mean()) + 1e-8) if piece.size else -80.0
+    return out
+
+
+def correlation(x: np.ndarray, y: np.ndarray) -> float:
+    x, y = x - x.mean(), y - y.mean()
+    norm = float(np.sqrt((x**2).sum() * (y**2).sum()))
+    return float((x * y).sum() / norm) if norm > 0 else 0.0
+
+
+def _robust(values: np.ndarray) -> np.ndarray:
+    """Spikes cut to median + 3 MAD (a cut or a jolt is not speech), then a 3-frame moving
+    average: syllables last several frames, single-frame flicker is noise."""
+    median = float(np.median(values))
+    spread = float(np.median(np.abs(values - median))) + 1e-6
+    clipped = np.minimum(values, median + 3 * spread)
+    return np.convolve(np.pad(clipped, 1, mode="edge"), np.ones(3) / 3, mode="valid")
+
+
+def score_tracks(samples: Samples, rows: Sequence[MotionRow]) -> dict[int, float]:
+    """Correlation of each track's mouth motion with the audio energy over the rows where it
+    was visible; tracks seen in fewer than MIN_SAMPLES rows are not scored."""
+    if not rows:
+        return {}
+    energy = energies(samples, rows)
+    tracks = sorted({t for row in rows for t in row.motion})
+    scores: dict[int, float] = {}
+    for track in tracks:
+        kept = [i for i, row in enumerate(rows) if track in row.motion]
+        if len(kept) < MIN_SAMPLES:
+            continue
+        motion = _robust(np.array([rows[i].motion[track] for i in kept]))
+        scores[track] = round(correlation(motion, _robust(energy[kept])), 4)
+    return scores
+
+
+def choose(scores: dict[int, float]) -> Verdict:
+    """The clearly speaking track, or none."""
+    ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
+    if not ranked:
+        return Verdict(None, scores)
+    best, value = ranked[0]
+    runner_up = ranked[1][1] if len(ranked) > 1 else -1.0
+    if value >= MIN_CORRELATION and value - runner_up >= MIN_MARGIN:
+        return Verdict(best, scores)
+    return Verdict(None, scores)
