@@ -2,14 +2,15 @@
 
 For every decoded frame inside the utterance each visible track has a mouth-motion value
 (annotator/face_tracks.py: how much its lower face changed since the previous frame) and the
-audio has an energy (dB of the samples between the two frames). A speaker's mouth moves as the
-syllables come and go; a listener's moves on its own schedule (nodding, smiling, talking
-silently), so over an utterance the speaker's motion correlates with the energy and a
-listener's does not. The track with the highest Pearson correlation speaks when it clears
-MIN_CORRELATION and leads the next track by MIN_MARGIN; otherwise no track clearly does (the
-speaker is off screen, or the faces are too small or too still to tell) and none is chosen.
-Thresholds were chosen on the "dev" gallery meetings of benchmarks/gallery_meetings.py and
-measured on its "test" ones (docs/faces.md).
+audio has a level change (how many dB the sound's level moved between the two frames' moments,
+read LEAD later). A speaker's mouth opens and closes as the syllables start and stop; a
+listener's moves on its own schedule (nodding, smiling, talking silently), so over an
+utterance the speaker's motion correlates with the level changes and a listener's does not.
+Both series have single-frame spikes cut and are smoothed over 3 frames. The track with the
+highest Pearson correlation speaks when it clears MIN_CORRELATION and leads the next track by
+MIN_MARGIN; otherwise no track clearly does (the speaker is off screen, or the faces are too
+small or too still to tell) and none is chosen. Thresholds were chosen on the "dev" gallery
+meetings of benchmarks/gallery_meetings.py and measured on its "test" ones (docs/faces.md).
 """
 
 from __future__ import annotations
@@ -22,8 +23,12 @@ import numpy as np
 from annotator.media import SAMPLE_RATE, Samples
 
 MIN_SAMPLES = 8  # decoded frames a track needs inside the utterance to be scored
-MIN_CORRELATION = 0.2
-MIN_MARGIN = 0.05
+MIN_CORRELATION = 0.15
+MIN_MARGIN = 0.02
+# The mouth moves slightly before the sound it makes: the audio is read this much later.
+LEAD = 0.04
+SPREAD = 0.02  # seconds outside the two frames where the level is read (see energy_changes)
+ENERGY_WINDOW = 0.03  # seconds of audio around each moment whose level is measured
 
 
 @dataclass(frozen=True)
@@ -41,18 +46,23 @@ class Verdict:
     scores: dict[int, float] = field(default_factory=dict)  # track id -> correlation
 
 
-def energies(samples: Samples, rows: Sequence[MotionRow]) -> np.ndarray:
-    """dB energy of the audio between each row's previous frame and its own, read in one slice."""
-    first = max(0, int(min(r.previous for r in rows) * SAMPLE_RATE))
-    last = int(max(r.time for r in rows) * SAMPLE_RATE) + 1
+def energy_changes(samples: Samples, rows: Sequence[MotionRow]) -> np.ndarray:
+    """How much the sound's level (dB) changed across each row's two frames: from SPREAD before
+    the earlier frame to SPREAD after the later one, both read LEAD later (the counterpart of
+    the mouth's frame-to-frame change). The audio is read in one slice."""
+    half = int(ENERGY_WINDOW * SAMPLE_RATE / 2)
+    early = [r.previous + LEAD - SPREAD for r in rows]
+    late = [r.time + LEAD + SPREAD for r in rows]
+    first = max(0, int(min(early) * SAMPLE_RATE) - half)
+    last = int(max(late) * SAMPLE_RATE) + half + 1
     audio = np.asarray(samples[first:last], dtype=np.float64)
-    out = np.empty(len(rows))
-    for i, row in enumerate(rows):
-        a = max(0, int(row.previous * SAMPLE_RATE) - first)
-        b = max(a + 1, int(row.time * SAMPLE_RATE) - first)
-        piece = audio[a:b]
-        out[i] = 10 * np.log10(float((piece**2).mean()) + 1e-8) if piece.size else -80.0
-    return out
+
+    def level(t: float) -> float:
+        centre = int(t * SAMPLE_RATE) - first
+        piece = audio[max(0, centre - half) : max(0, centre + half)]
+        return 10 * np.log10(float((piece**2).mean()) + 1e-8) if piece.size else -80.0
+
+    return np.array([abs(level(b) - level(a)) for a, b in zip(early, late, strict=True)])
 
 
 def correlation(x: np.ndarray, y: np.ndarray) -> float:
@@ -75,7 +85,7 @@ def score_tracks(samples: Samples, rows: Sequence[MotionRow]) -> dict[int, float
     was visible; tracks seen in fewer than MIN_SAMPLES rows are not scored."""
     if not rows:
         return {}
-    energy = energies(samples, rows)
+    energy = energy_changes(samples, rows)
     tracks = sorted({t for row in rows for t in row.motion})
     scores: dict[int, float] = {}
     for track in tracks:

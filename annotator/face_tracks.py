@@ -123,21 +123,11 @@ def _patch(gray: np.ndarray, region: tuple[int, int, int, int]) -> np.ndarray:
     return cv2.resize(gray[y0:y1, x0:x1], MOUTH_SIZE, interpolation=cv2.INTER_AREA).astype(np.int16)
 
 
-def upper_region(d: Detection, width: int, height: int) -> tuple[int, int, int, int]:
-    """(x0, y0, x1, y1) of the eyes and brows: moves with the head, hardly with speech."""
-    x0, y0 = d.x + 0.15 * d.width, d.y + 0.15 * d.height
-    x1, y1 = d.x + 0.85 * d.width, d.y + 0.5 * d.height
-    return int(max(0, x0)), int(max(0, y0)), int(min(width, x1)), int(min(height, y1))
-
-
 def mouth_motion(previous: np.ndarray, current: np.ndarray, d: Detection) -> float | None:
-    """How much the lower face changed between two gray frames, relative to the upper face:
-    mean absolute change of the mouth patch / (that of the eyes patch + 1 gray level). Head
-    movement and cuts change both patches; speech mostly the lower one. None when a patch is
-    off the frame."""
+    """Mean absolute change of the lower-face patch between two gray frames (gray levels);
+    None when the patch is off the frame."""
     height, width = current.shape[:2]
-    regions = [mouth_region(d, width, height), upper_region(d, width, height)]
-    if any(x1 - x0 < 2 or y1 - y0 < 2 for x0, y0, x1, y1 in regions):
+    x0, y0, x1, y1 = region = mouth_region(d, width, height)
+    if x1 - x0 < 2 or y1 - y0 < 2:
         return None
-    mouth, upper = (float(np.abs(_patch(previous, r) - _patch(current, r)).mean()) for r in regions)
-    return mouth / (upper + 1.0)
+    return float(np.abs(_patch(previous, region) - _patch(current, region)).mean())

@@ -71,6 +71,8 @@ def meeting_specs(which: str) -> list[Spec]:
     dev = [
         Spec("dev-2x2-a", 2, tuple(DEV_POOL[:4]), seed=1),
         Spec("dev-2x2-off", 2, tuple(DEV_POOL), offscreen=True, seed=2),
+        Spec("dev-2x2-b", 2, tuple(DEV_POOL[1:]), seed=3),
+        Spec("dev-2x2-off-b", 2, tuple(DEV_POOL[::-1]), offscreen=True, seed=4),
     ]
     test = [
         Spec("test-2x2-a", 2, tuple(TEST_POOL[:4]), seed=11),
