@@ -24,7 +24,7 @@ from annotator.media import SAMPLE_RATE, Samples
 
 MIN_SAMPLES = 8  # decoded frames a track needs inside the utterance to be scored
 MIN_CORRELATION = 0.15
-MIN_MARGIN = 0.02
+MIN_MARGIN = 0.05
 # The mouth moves slightly before the sound it makes: the audio is read this much later.
 LEAD = 0.04
 SPREAD = 0.02  # seconds outside the two frames where the level is read (see energy_changes)
@@ -93,7 +93,18 @@ def score_tracks(samples: Samples, rows: Sequence[MotionRow]) -> dict[int, float
         if len(kept) < MIN_SAMPLES:
             continue
         motion = _robust(np.array([rows[i].motion[track] for i in kept]))
-        scores[track] = round(correlation(motion, _robust(energy[kept])), 4)
+        sound = _robust(energy[kept])
+        # Talkers differ in how far their mouth leads their sound: the best of three alignments.
+        scores[track] = round(
+            max(
+                correlation(
+                    motion[max(0, -k) : len(motion) - max(0, k)],
+                    sound[max(0, k) :][: len(motion) - abs(k)],
+                )
+                for k in (-1, 0, 1)
+            ),
+            4,
+        )
     return scores
 
 
@@ -107,3 +118,24 @@ def choose(scores: dict[int, float]) -> Verdict:
     if value >= MIN_CORRELATION and value - runner_up >= MIN_MARGIN:
         return Verdict(best, scores)
     return Verdict(None, scores)
+
+
+class SpeakerEvidence:
+    """Each diarized speaker's track scores so far, averaged over their utterances: one
+    utterance's correlation is noisy (a listener's silent talking can match the sound for a
+    second or two), the same face matching the same voice utterance after utterance is not."""
+
+    def __init__(self) -> None:
+        self._sums: dict[str, dict[int, list[float]]] = {}
+
+    def add(self, speaker: str | None, scores: dict[int, float]) -> dict[int, float]:
+        """Record this utterance's scores; the speaker's mean score of each track visible now
+        (the utterance's own scores when the speaker is unknown)."""
+        if speaker is None:
+            return scores
+        sums = self._sums.setdefault(speaker, {})
+        for track, value in scores.items():
+            total = sums.setdefault(track, [0.0, 0.0])
+            total[0] += value
+            total[1] += 1
+        return {t: round(sums[t][0] / sums[t][1], 4) for t in scores}

@@ -13,7 +13,7 @@ from itertools import takewhile
 
 import numpy as np
 
-from annotator.active_speaker import MotionRow, choose, score_tracks
+from annotator.active_speaker import MotionRow, SpeakerEvidence, choose, score_tracks
 from annotator.face_alignment import align_video_face, landmarks_in_crop
 from annotator.face_tracks import FaceTracker, mouth_motion
 from annotator.media import MediaInfo, Samples, frame_size, stream_frames
@@ -207,6 +207,7 @@ def collect_faces(
     audio: Samples | None = None,
     detect_every: float = 0.0,
     scale: float = 1.0,
+    speakers: Sequence[str | None] | None = None,
 ) -> FaceScan:
     """The speaker's aligned faces for each (start, end) span, from time-ordered frames (and the
     wider crops too with `keep_crops`).
@@ -215,7 +216,9 @@ def collect_faces(
     seconds have passed since the last detection (0: every frame) and linked into tracks.
     With one face in a span (or no `audio`) the speaker is the largest, most persistent face;
     with several, the one whose mouth moves with the span's sound (annotator/active_speaker.py),
-    or none when no face clearly does. `scale` converts frame pixels to the recording's.
+    or none when no face clearly does. With `speakers` (each span's diarized speaker), a
+    speaker's evidence adds up over their utterances so far (`SpeakerEvidence`). `scale`
+    converts frame pixels to the recording's.
     """
     import cv2
 
@@ -227,6 +230,7 @@ def collect_faces(
     cursor = 0  # first span (in start order) that may still receive frames
     previous: tuple[float, np.ndarray] | None = None  # the last distinct gray frame
     last_detection = -np.inf
+    evidence = SpeakerEvidence()
 
     def finish(index: int) -> None:
         observed, rows = seen.pop(index, []), motion.pop(index, [])
@@ -235,8 +239,9 @@ def collect_faces(
         if audio is None or len(candidates) <= 1:
             chosen = _largest_track(observed)
         else:
-            verdict = choose(score_tracks(audio, rows))
-            chosen, result.scores = verdict.track, verdict.scores
+            result.scores = score_tracks(audio, rows)
+            speaker = speakers[index] if speakers is not None else None
+            chosen = choose(evidence.add(speaker, result.scores)).track
         boxes = []
         for frame in observed:
             for track, d, (aligned, crop) in frame.faces:
@@ -304,6 +309,7 @@ def scan_faces(
     decoder_options: tuple[str, ...] = DECODER_OPTIONS,
     audio: Samples | None = None,
     motion_fps: float = MOTION_FPS,
+    speakers: Sequence[str | None] | None = None,
 ) -> FaceScan:
     """Stream the video once: faces detected at `fps` inside the spans and, given the audio,
     every frame up to `motion_fps` read for mouth motion (every frame decoded: `decoder_options`
@@ -319,7 +325,7 @@ def scan_faces(
         decoder_options = ()
     frames = stream_frames(info, rate, frame_width, until=until, decoder_options=decoder_options)
     scale = (info.width or frame_width) / frame_size(info, frame_width)[0]
-    return collect_faces(frames, spans, detector, keep_crops, audio, 1.0 / fps, scale)
+    return collect_faces(frames, spans, detector, keep_crops, audio, 1.0 / fps, scale, speakers)
 
 
 def speaker_faces(

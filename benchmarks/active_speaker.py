@@ -1,12 +1,13 @@
 """Is the face read for each utterance the speaker's? Measured on composed gallery meetings.
 
     python benchmarks/gallery_meetings.py --set test --out /tmp/gallery
-    python benchmarks/active_speaker.py /tmp/gallery/test-*.mp4 [--motion-fps 25] [--full-decode]
-        [--dump scores.json]
+    python benchmarks/active_speaker.py /tmp/gallery/test-*.mp4 [--motion-fps 25]
+        [--no-speakers] [--dump scores.json]
 
 Runs the faces stage (today's settings, the meeting's audio given) over each meeting's truth
-turns (NAME.truth.json beside it, from benchmarks/gallery_meetings.py) and counts, per meeting
-and over all:
+turns (NAME.truth.json beside it, from benchmarks/gallery_meetings.py), with the truth's
+speaker of each turn as the diarization (as if diarization were perfect; `--no-speakers`: every
+turn decided on its own), and counts, per meeting and over all:
 - on screen: turns whose speaker has a tile; "right" when the chosen face's box centre lies in
   the speaker's tile, "wrong" when in another tile, "none" when no face was chosen;
 - off screen: turns whose speaker has no tile; "none" is right there.
@@ -28,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from annotator import media  # noqa: E402
-from annotator.faces import DECODER_OPTIONS, FaceDetector, scan_faces  # noqa: E402
+from annotator.faces import FaceDetector, scan_faces  # noqa: E402
 from annotator.options import Options  # noqa: E402
 
 
@@ -39,7 +40,7 @@ def inside(box, tile) -> bool:
     return tile[0] <= cx < tile[0] + tile[2] and tile[1] <= cy < tile[1] + tile[3]
 
 
-def evaluate(path: Path, detector: FaceDetector, motion_fps: float, decoder: tuple[str, ...]):
+def evaluate(path: Path, detector: FaceDetector, motion_fps: float, with_speakers: bool):
     truth = json.loads(path.with_suffix(".truth.json").read_text())
     turns = truth["utterances"]
     options = Options()
@@ -52,9 +53,9 @@ def evaluate(path: Path, detector: FaceDetector, motion_fps: float, decoder: tup
         detector,
         options.face_fps,
         options.frame_width,
-        decoder_options=decoder,
         audio=audio.samples,
         motion_fps=motion_fps,
+        speakers=[u["speaker"] for u in turns] if with_speakers else None,
     )
     seconds = time.perf_counter() - started
     counts = dict.fromkeys(("on", "right", "wrong", "none_on", "off", "none_off"), 0)
@@ -89,17 +90,16 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("meetings", nargs="+", type=Path)
     parser.add_argument("--motion-fps", type=float, default=25.0)
-    parser.add_argument("--full-decode", action="store_true", help="decode every frame")
+    parser.add_argument("--no-speakers", action="store_true", help="decide each turn alone")
     parser.add_argument("--dump", type=Path)
     args = parser.parse_args(argv)
     options = Options()
     detector = FaceDetector(detect_width=options.detect_width)
-    decoder = () if args.full_decode else DECODER_OPTIONS
     total = dict.fromkeys(("on", "right", "wrong", "none_on", "off", "none_off"), 0)
     dumps = []
     print("meeting              on-screen right/wrong/none   off-screen none   stage s")
     for path in args.meetings:
-        counts, seconds, dump = evaluate(path, detector, args.motion_fps, decoder)
+        counts, seconds, dump = evaluate(path, detector, args.motion_fps, not args.no_speakers)
         dumps += dump
         for key, value in counts.items():
             total[key] += value

@@ -1,20 +1,22 @@
 """Compose gallery-view meetings (a video call's grid of talking faces) with per-turn truth.
 
     python benchmarks/gallery_meetings.py [--media ../shared/media] [--out /tmp/gallery]
-        [--set test|dev|all] [--duration 60] [--size 1280x720]
+        [--set test|dev|all] [--duration 60] [--size 1280x720] [--only NAME ...]
 
 Every tile shows one real talking-face clip from ../shared/media (GRID, CREMA-D, RAVDESS),
 trimmed to its speech and looped for the whole meeting, so every face keeps moving its lips.
 Turns of 1-6 s (with 0.3-1 s between them) go to a random speaker, never the same twice in a
 row; only the current speaker's own clip is audible, the other tiles talk silently. In the
 "offscreen" variant one speaker has no tile (a black tile shows instead, as for a camera
-turned off) while their voice still plays. Writes NAME.mp4 (H.264 + AAC, 25 fps) and
-NAME.truth.json: {"recording", "duration", "width", "height", "tiles": [{"speaker", "source",
-"box"}], "utterances": [{"start", "end", "speaker", "source", "box"}]}; a box is [x, y, w, h] of
-the speaker's tile in frame pixels, or null when the speaker is off screen.
+turned off) while their voice still plays; they take about a third of the turns.
+Writes NAME.mp4 (H.264 + AAC, 25 fps) and NAME.truth.json: {"recording", "duration", "width",
+"height", "tiles": [{"speaker", "source", "box"}], "utterances": [{"start", "end", "speaker",
+"source", "box"}]}; a box is [x, y, w, h] of the speaker's tile in frame pixels, or null when
+the speaker is off screen.
 
-The sets: "dev" (GRID talkers the active-speaker thresholds were chosen on) and "test" (other
-GRID talkers, CREMA-D actor 1001 and RAVDESS actors 01 and 09, never looked at while tuning).
+The sets: "dev" (GRID talkers the active-speaker settings were chosen on) and "test" (other
+GRID talkers, CREMA-D actor 1001 and RAVDESS actors 01 and 09; see docs/faces.md for how
+often they were looked at).
 Sources and licenses: GRID (Cooke et al. 2006, CC BY 4.0), CREMA-D (Cao et al. 2014, ODbL 1.0 /
 DbCL 1.0), RAVDESS (Livingstone & Russo 2018, CC BY-NC-SA 4.0). Outputs stay outside the
 repository.
@@ -116,15 +118,21 @@ def prepare(media: Path, source: str) -> Source:
 
 
 def plan_turns(
-    speakers: int, duration: float, rng: random.Random
+    speakers: int, duration: float, rng: random.Random, offscreen: bool = False
 ) -> list[tuple[float, float, int]]:
+    """(start, end, speaker) turns; an off-screen speaker (the last) takes a third of them, so
+    that a minute holds enough of their turns to measure."""
     turns: list[tuple[float, float, int]] = []
     t, last = rng.uniform(0.3, 1.0), -1
     while True:
         length = rng.uniform(1.0, 6.0)
         if t + length > duration - 0.3:
             return turns
-        who = rng.choice([s for s in range(speakers) if s != last])
+        absent = speakers - 1
+        if offscreen and last != absent and rng.random() < 1 / 3:
+            who = absent
+        else:
+            who = rng.choice([s for s in range(speakers - offscreen) if s != last])
         turns.append((round(t, 2), round(t + length, 2), who))
         t, last = t + length + rng.uniform(0.3, 1.0), who
 
@@ -167,7 +175,7 @@ def compose(
     boxes: list[list[int] | None] = [
         [p % spec.grid * tw, p // spec.grid * th, tw, th] for p in places
     ] + [None] * (len(sources) - shown)
-    turns = plan_turns(len(sources), duration, rng)
+    turns = plan_turns(len(sources), duration, rng, spec.offscreen)
     video = out / f"{spec.name}.mp4"
     with tempfile.TemporaryDirectory(prefix="gallery-") as tmp:
         inputs: list[str] = []
@@ -181,7 +189,8 @@ def compose(
                 # them in memory: frame k of the loop is frame k of the looped audio.
                 chains += (
                     f"[{p}:v]fps={FPS},scale={tw}:{th}:force_original_aspect_ratio=increase,"
-                    f"crop={tw}:{th},setsar=1,trim=start_frame={first}:end_frame={first + src.frames},"
+                    f"crop={tw}:{th},setsar=1,"
+                    f"trim=start_frame={first}:end_frame={first + src.frames},"
                     f"loop=loop=-1:size={src.frames}:start=0,setpts=N/{FPS}/TB[v{p}];"
                 )
             else:
@@ -231,11 +240,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--set", choices=("dev", "test", "all"), default="all")
     parser.add_argument("--duration", type=float, default=60.0)
     parser.add_argument("--size", default="1280x720")
+    parser.add_argument("--only", nargs="+", default=[], help="meeting names to compose")
     args = parser.parse_args(argv)
     if not args.media.is_dir():
         sys.exit(f"{args.media}: media folder not found (the shared clips are needed)")
     size = tuple(int(v) for v in args.size.split("x"))
     for spec in meeting_specs(args.set):
+        if args.only and spec.name not in args.only:
+            continue
         video, truth = compose(spec, args.media, args.out, args.duration, size)  # type: ignore[arg-type]
         turns = json.loads(truth.read_text())["utterances"]
         off = sum(u["box"] is None for u in turns)
