@@ -7,6 +7,7 @@ the detector's cost grows with the pixel count); crops are cut from the full sam
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import takewhile
@@ -29,6 +30,7 @@ DECODER_OPTIONS = ("-skip_frame", "noref")
 # video's own rate); detection still runs at --face-fps. Syllables come at 4-5 a second, so the
 # mouth's motion needs about 10 frames a second or more to be seen (docs/faces.md).
 MOTION_FPS = 25.0
+LIVE_FOR = 1.0  # seconds a track's last box is used for mouth motion after it was detected
 
 
 @dataclass(frozen=True)
@@ -205,31 +207,28 @@ def collect_faces(
     detector: FaceDetector,
     keep_crops: bool = False,
     audio: Samples | None = None,
-    detect_every: float = 0.0,
+    motion_frames: Iterable[tuple[float, np.ndarray]] = (),
     scale: float = 1.0,
     speakers: Sequence[str | None] | None = None,
 ) -> FaceScan:
     """The speaker's aligned faces for each (start, end) span, from time-ordered frames (and the
     wider crops too with `keep_crops`).
 
-    Only frames inside a span are looked at; faces are detected in a frame when `detect_every`
-    seconds have passed since the last detection (0: every frame) and linked into tracks.
-    With one face in a span (or no `audio`) the speaker is the largest, most persistent face;
-    with several, the one whose mouth moves with the span's sound (annotator/active_speaker.py),
-    or none when no face clearly does. With `speakers` (each span's diarized speaker), a
-    speaker's evidence adds up over their utterances so far (`SpeakerEvidence`). `scale`
-    converts frame pixels to the recording's.
+    Only frames inside a span are looked at; faces are detected in every one of `frames` and
+    linked into tracks. With one face in a span (or no `audio`) the speaker is the largest,
+    most persistent face, as it always was; with several, the one whose mouth moves with the
+    span's sound (annotator/active_speaker.py), measured on `motion_frames` (time-ordered gray
+    frames of the same size, every frame of the video), or none when no face clearly does.
+    With `speakers` (each span's diarized speaker), a speaker's evidence adds up over their
+    utterances so far (`SpeakerEvidence`). `scale` converts frame pixels to the recording's.
     """
-    import cv2
-
     results = [UtteranceFaces() for _ in spans]
     tracker = FaceTracker()
     order = sorted(range(len(spans)), key=lambda i: spans[i][0])
     seen: dict[int, list[_Seen]] = {}
     motion: dict[int, list[MotionRow]] = {}
     cursor = 0  # first span (in start order) that may still receive frames
-    previous: tuple[float, np.ndarray] | None = None  # the last distinct gray frame
-    last_detection = -np.inf
+    previous: tuple[float, np.ndarray] | None = None  # the last gray frame inside a span
     evidence = SpeakerEvidence()
 
     def finish(index: int) -> None:
@@ -256,7 +255,13 @@ def collect_faces(
             for sample in result.faces:
                 object.__setattr__(sample, "crop", None)
 
-    for time, frame in frames:
+    # Detection frames (kind 0) and motion frames (kind 1) in one time order.
+    events = heapq.merge(
+        ((time, 0, frame) for time, frame in frames),
+        ((time, 1, frame) for time, frame in motion_frames),
+        key=lambda event: (event[0], event[1]),
+    )
+    for time, kind, frame in events:
         while cursor < len(order) and spans[order[cursor]][1] < time:
             finish(order[cursor])
             cursor += 1
@@ -264,10 +269,10 @@ def collect_faces(
             break
         inside = [i for i in _started(spans, order[cursor:], time) if time <= spans[i][1]]
         if not inside:
-            previous = None  # motion is measured between consecutive frames only
+            if kind == 1:
+                previous = None  # motion is measured between consecutive frames only
             continue
-        if time - last_detection >= detect_every - 1e-6:
-            last_detection = time
+        if kind == 0:
             detections = detector.detect(frame)
             ids = tracker.update(time, detections)
             faces = [(t, d, _cut(frame, d, True)) for t, d in zip(ids, detections, strict=True)]
@@ -276,19 +281,14 @@ def collect_faces(
             for index in inside:
                 results[index].sampled += 1
                 seen.setdefault(index, []).append(_Seen(time, faces))
-        if audio is None:
             continue
-        gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
-        # Skipped (non-reference) frames come back as repeats of the last decoded one.
-        if previous is not None and np.array_equal(gray, previous[1]):
-            continue
-        if previous is not None:
-            live = tracker.live(time, within=max(1.5 * detect_every, 0.5))
-            values = {t.id: mouth_motion(previous[1], gray, t.box) for t in live}
+        if previous is not None and len(tracker.tracks) > 1:
+            live = tracker.live(time, within=LIVE_FOR)
+            values = {t.id: mouth_motion(previous[1], frame, t.box) for t in live}
             row = MotionRow(previous[0], time, {t: v for t, v in values.items() if v is not None})
             for index in inside:
                 motion.setdefault(index, []).append(row)
-        previous = (time, gray)
+        previous = (time, frame)
     for index in order[cursor:]:
         finish(index)
     thumbnails = {t.id: t.thumbnail for t in tracker.tracks if t.thumbnail is not None}
@@ -311,21 +311,21 @@ def scan_faces(
     motion_fps: float = MOTION_FPS,
     speakers: Sequence[str | None] | None = None,
 ) -> FaceScan:
-    """Stream the video once: faces detected at `fps` inside the spans and, given the audio,
-    every frame up to `motion_fps` read for mouth motion (every frame decoded: `decoder_options`
-    then do not apply). None per span without video."""
+    """Faces detected in frames sampled at `fps` inside the spans and, given the audio, every
+    frame (up to `motion_fps`) read for mouth motion. None per span without video."""
     if not info.has_video or not spans:
         return FaceScan([None] * len(spans))
     until = max(end for _, end in spans)
-    rate = fps
+    frames = stream_frames(info, fps, frame_width, until=until, decoder_options=decoder_options)
+    motion_frames: Iterable[tuple[float, np.ndarray]] = ()
     if audio is not None:
+        # A second decoder for mouth motion: every frame (skipping non-reference frames leaves
+        # gaps of 2-3 frames, and chose the speaker in 34 of 49 dev turns against 40 of 49),
+        # luma only. The detection frames stay exactly those of the stream above.
         rate = max(fps, min(motion_fps, info.fps or motion_fps))
-        # Mouth motion needs consecutive frames: skipping non-reference frames leaves gaps of
-        # 2-3 frames and chose the speaker in 34 of 49 dev turns against 40 of 49 (docs/faces.md).
-        decoder_options = ()
-    frames = stream_frames(info, rate, frame_width, until=until, decoder_options=decoder_options)
+        motion_frames = stream_frames(info, rate, frame_width, until=until, gray=True)
     scale = (info.width or frame_width) / frame_size(info, frame_width)[0]
-    return collect_faces(frames, spans, detector, keep_crops, audio, 1.0 / fps, scale, speakers)
+    return collect_faces(frames, spans, detector, keep_crops, audio, motion_frames, scale, speakers)
 
 
 def speaker_faces(
