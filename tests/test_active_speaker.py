@@ -21,7 +21,7 @@ from annotator.options import Options
 GRID = SHARED / "media" / "grid"
 pytestmark = pytest.mark.skipif(not GRID.is_dir(), reason="needs ../shared/media/grid")
 
-BIG, SMALL, VOICE = "lbbc2a.mpg", "swiz3n.mpg", "sbwe5n.mpg"
+BIG, SMALL, VOICE = "lbbc2a.mpg", "lrwp9a.mpg", "sbwe5n.mpg"
 
 
 @pytest.fixture(scope="module")
