@@ -11,12 +11,27 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
-if TYPE_CHECKING:  # faces.py imports this module
-    from annotator.faces import Detection
+
+class Detection(Protocol):
+    """What tracking reads of a detection (annotator.faces.Detection, which imports this)."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+    confidence: float
+    landmarks: tuple[float, ...]
+
+    @property
+    def side(self) -> float: ...
+
+    @property
+    def center(self) -> tuple[float, float]: ...
+
 
 MIN_IOU = 0.3  # boxes overlapping less than this are different faces...
 MAX_SIZE_RATIO = 1.6  # ...and so are boxes whose sides differ more than this
