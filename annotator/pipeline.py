@@ -161,6 +161,7 @@ class Annotator:
                 options.frame_width,
                 keep_crops=options.save_clips is not None,
                 audio=audio.samples,  # the speaker's face is the one moving with the sound
+                speakers=[u.speaker for u in utterances],  # whose evidence adds up
             )
             faces = scan.utterances
         for utterance, found in zip(utterances, faces, strict=True):
