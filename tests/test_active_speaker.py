@@ -113,3 +113,50 @@ def test_speaker_track_is_the_most_chosen_one():
     assert speaker_track([2, 2, None, 1]) == 2
     assert speaker_track([None, None]) is None
     assert speaker_track([1, 2]) is None  # a tie: no clear face
+
+
+def test_speaker_faces_reach_the_transcript_and_the_report(tmp_path):
+    from annotator.face_speakers import attach_speaker_faces, mark_face_tracks
+    from annotator.faces import UtteranceFaces
+    from annotator.report import render_report
+    from annotator.transcript import (
+        Emotion,
+        EmotionResult,
+        Source,
+        Speaker,
+        Transcript,
+        Utterance,
+    )
+
+    def emotion() -> Emotion:
+        face = EmotionResult.from_scores([1.0] + [0.0] * 7)
+        return Emotion(face.label, face.confidence, face.scores, face=face)
+
+    utterances = [
+        Utterance(i, i * 2.0, i * 2.0 + 1.5, "hello", speaker="SPEAKER_1", emotion=emotion())
+        for i in range(3)
+    ]
+    faces = [
+        UtteranceFaces(sampled=3, track=4, box=(10, 20, 30, 40)),
+        UtteranceFaces(sampled=3),  # no face clearly spoke
+        UtteranceFaces(sampled=3, track=4, box=(12, 20, 30, 40)),
+    ]
+    mark_face_tracks(utterances, faces)
+    assert utterances[0].emotion.face.track == 4 and utterances[0].emotion.face.box == [
+        10,
+        20,
+        30,
+        40,
+    ]
+    assert utterances[1].emotion.face.track is None
+    speakers = [Speaker("SPEAKER_1", utterances=3)]
+    crop = np.full((128, 128, 3), 90, np.uint8)
+    attach_speaker_faces(speakers, utterances, faces, {4: crop})
+    assert speakers[0].face_track == 4
+    assert speakers[0].face_thumbnail.startswith("data:image/jpeg;base64,")
+    transcript = Transcript(Source("m.mp4", 6.0, True, True), {}, utterances, speakers=speakers)
+    again = Transcript.from_dict(transcript.to_dict())  # the JSON keeps it all
+    assert again.speakers[0].face_track == 4
+    assert again.utterances[2].emotion.face.box == [12, 20, 30, 40]
+    html = render_report(again, tmp_path / "r.html")
+    assert f'<img class="face" src="{speakers[0].face_thumbnail}"' in html
