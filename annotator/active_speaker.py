@@ -23,7 +23,7 @@ import numpy as np
 from annotator.media import SAMPLE_RATE, Samples
 
 MIN_SAMPLES = 8  # decoded frames a track needs inside the utterance to be scored
-MIN_CORRELATION = 0.15
+MIN_CORRELATION = 0.25
 MIN_MARGIN = 0.05
 # The mouth moves slightly before the sound it makes: the audio is read this much later.
 LEAD = 0.04
