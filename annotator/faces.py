@@ -241,6 +241,10 @@ def collect_faces(
             result.scores = score_tracks(audio, rows)
             speaker = speakers[index] if speakers is not None else None
             chosen = choose(evidence.add(speaker, result.scores)).track
+            # The speaker's face should not move against this utterance's own sound (a
+            # diarization that merged two voices pools two faces' evidence).
+            if chosen is not None and result.scores[chosen] < 0:
+                chosen = None
         boxes = []
         for frame in observed:
             for track, d, (aligned, crop) in frame.faces:
