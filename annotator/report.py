@@ -54,6 +54,7 @@ class _Lane:
     utterances: int = 0
     shares: dict[str, float] = field(default_factory=dict)
     blocks: list[dict[str, Any]] = field(default_factory=list)
+    face: str | None = None  # the speaker's face thumbnail (a data: URI), when one was found
 
 
 def media_src(media: Path, output: Path, embed: bool = False, video: bool = False) -> str:
@@ -141,6 +142,7 @@ def _lanes(transcript: Transcript, duration: float) -> list[_Lane]:
     for lane in lanes.values():
         speaker = given.get(lane.key)
         if speaker is not None:
+            lane.face = speaker.face_thumbnail
             lane.speaking_time = speaker.speaking_time or lane.speaking_time
             lane.utterances = speaker.utterances or lane.utterances
         if speaker is not None and speaker.emotions:

@@ -38,6 +38,8 @@ class EmotionResult:
     weights: dict[str, float] | None = None  # fusion only: the weight each modality got
     head: str | None = None  # voice only: "default" or "speaker-normalised"
     sentiment: dict[str, Any] | None = None  # text only: {"label", "scores"} of its own head
+    track: int | None = None  # face only: the face track read (its id in this recording)
+    box: list[int] | None = None  # face only: that face's [x, y, width, height], video pixels
 
     @classmethod
     def from_scores(cls, scores: Any, **extra: Any) -> EmotionResult:
@@ -92,6 +94,9 @@ class Speaker:
     speaking_time: float = 0.0  # seconds
     utterances: int = 0
     emotions: dict[str, float] = field(default_factory=dict)  # share of speaking time per label
+    face_track: int | None = None  # the face track that speaks most in their utterances
+    # That track's best-framed face, a small JPEG as a data: URI (the report shows it).
+    face_thumbnail: str | None = None
 
 
 @dataclass

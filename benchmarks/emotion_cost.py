@@ -47,7 +47,8 @@ def main() -> None:
     utterances, utt_wall, utt_cpu = timed(lambda: annotator.utterances(decoded, asr, diarization))
     clips = list(annotator.clips(decoded, utterances))
     _, voice_wall, voice_cpu = timed(lambda: tagger.speech.predict(clips, tagger.encoder))
-    faces, faces_wall, faces_cpu = timed(lambda: annotator.faces(info, utterances))
+    scan, faces_wall, faces_cpu = timed(lambda: annotator.faces(info, decoded, utterances))
+    faces = scan.utterances
     aligned = [f.aligned for found in faces if found for f in found.faces]
     _, expr_wall, expr_cpu = timed(lambda: tagger.face.predict(aligned))
     texts = [u.text for u in utterances]

@@ -1,6 +1,7 @@
 """Face-expression labels on the sample meeting's utterances, per face model, against the truth.
 
-    python benchmarks/face_meeting.py [--weights A.pt B.pt ...] [RECORDING [TRUTH]]
+    python benchmarks/face_meeting.py [--weights A.pt B.pt ...] [--without-audio]
+        [RECORDING [TRUTH]]
 
 The faces stage runs once with today's settings over the truth's utterance spans; each face
 model (default: the shipped one) labels every utterance from its frames (combined as the
@@ -36,16 +37,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("recording", nargs="?", type=Path, default=default)
     parser.add_argument("truth", nargs="?", type=Path)
     parser.add_argument("--weights", type=Path, nargs="+", default=[DEFAULT_WEIGHTS])
+    parser.add_argument(
+        "--without-audio", action="store_true", help="the largest face in every utterance"
+    )
     args = parser.parse_args(argv)
     truth = json.loads((args.truth or args.recording.with_suffix(".truth.json")).read_text())
     utterances = truth["utterances"]
     options = Options()
+    info = media.probe(args.recording)
     faces = speaker_faces(
-        media.probe(args.recording),
+        info,
         [(u["start"], u["end"]) for u in utterances],
         FaceDetector(detect_width=options.detect_width),
         options.face_fps,
         options.frame_width,
+        # As the pipeline runs it: the audio lets the stage pick the face that speaks.
+        audio=None if args.without_audio else media.decode_audio(info).samples,
     )
     columns = {path.name: labels(FaceEnsemble.load(path), faces) for path in args.weights}
     print("| # | source | truth | " + " | ".join(columns) + " |")

@@ -53,7 +53,7 @@ def main() -> None:
         annotator.transcribe(audio)
 
     def faces() -> None:
-        annotator.faces(info, whole)
+        annotator.faces(info, audio, whole)
 
     rows = []
     wall, cpu = time.perf_counter(), cpu_seconds()
