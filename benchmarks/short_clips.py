@@ -1,7 +1,8 @@
 """Short non-English clips in one folder: what `--whisper-model auto` costs against tiny.en,
 and where the time goes.
 
-    python benchmarks/short_clips.py [--threads 0] [--source DIR] [--json out.json]
+    python benchmarks/short_clips.py [--threads 0] [--source DIR] [--no-profile] [--fallbacks]
+                                     [--json out.json]
 
 Synthesizes a folder of short clips with espeak-ng (tests/espeak_speech.py; by default 8 clips
 of 2.5 s cut from the middle of sentences in Urdu, Hindi, German, Spanish, French and Russian),
@@ -11,9 +12,9 @@ then:
    `auto`, and `--whisper-model tiny.en`), model loading included, as a user would: wall and
    CPU time (user + system of the process and its children) against the audio's duration.
    `--source DIR` runs another checkout's annotator (e.g. the main branch) for a before/after.
-2. In this process (this checkout), per clip: the language evidence (windows, aggregate,
-   comparison), the CPU time of detection and of transcription, and the temperatures the
-   transcription fell back to.
+2. In this process (this checkout), per clip: the language evidence (aggregate, comparison)
+   and the CPU time of detection and of transcription; with `--fallbacks`, base's
+   transcription of every clip under several temperature-fallback schedules.
 
 espeak-ng speech cut mid-sentence is hard audio for Whisper (many fallbacks, loops): a worst
 case for cost, not a measure of recognition. The machine may be shared: compare the CPU times
@@ -120,6 +121,44 @@ def profile(clips: list[Path], threads: int) -> list[dict]:
     return rows
 
 
+FALLBACKS = {
+    "default (0-1.0 by 0.2, best of 5)": {},
+    "best of 2": dict(best_of=2),
+    "temperatures 0, 0.4, 0.8": dict(temperature=[0.0, 0.4, 0.8]),
+    "no fallback": dict(temperature=0.0),
+}
+
+
+def fallbacks(clips: list[Path], rows: list[dict], threads: int) -> dict[str, float]:
+    """base's transcription of each clip in the language decided, under each fallback
+    schedule (the engine's other settings): CPU seconds in all."""
+    from annotator.asr.budget import short_budget
+    from annotator.asr.faster import FasterWhisperEngine
+    from annotator.asr.models import resolve
+    from annotator.asr.pieces import MIN_SILENCE_MS
+
+    model = FasterWhisperEngine(resolve("base"), threads=threads).model
+    totals = dict.fromkeys(FALLBACKS, 0.0)
+    for path, row in zip(clips, rows, strict=True):
+        audio = decode_audio(probe(path)).samples[:]
+        for name, extra in FALLBACKS.items():
+            cpu = time.process_time()
+            segments, _ = model.transcribe(
+                audio,
+                language=row["language"],
+                beam_size=5,
+                word_timestamps=True,
+                vad_filter=True,
+                vad_parameters={"min_silence_duration_ms": MIN_SILENCE_MS},
+                condition_on_previous_text=True,
+                max_new_tokens=short_budget(len(audio)),
+                **extra,
+            )
+            list(segments)
+            totals[name] += time.process_time() - cpu
+    return {name: round(seconds, 1) for name, seconds in totals.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--threads", type=int, default=0)
@@ -127,6 +166,9 @@ def main() -> None:
     parser.add_argument("--source", type=Path, default=ROOT, help="checkout to run annotate from")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--no-profile", action="store_true", help="only the annotate runs")
+    parser.add_argument(
+        "--fallbacks", action="store_true", help="also base's transcription per fallback schedule"
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="short-clips-"))
     clips = make_clips(work, args.seconds)
@@ -167,6 +209,11 @@ def main() -> None:
         f"{sum(r['transcribe_cpu'] for r in rows):.1f} s"
     )
     report["profile"] = rows
+    if args.fallbacks:
+        report["fallbacks"] = fallbacks(clips, rows, args.threads)
+        print("\nbase's transcription of the clips, CPU s in all, by fallback schedule:")
+        for name, seconds in report["fallbacks"].items():
+            print(f"  {name}: {seconds}")
     if args.json:
         args.json.write_text(json.dumps(report, indent=1, ensure_ascii=False))
 
