@@ -4,7 +4,7 @@ and where the time goes.
     python benchmarks/short_clips.py [--threads 0] [--source DIR] [--no-profile] [--fallbacks]
                                      [--json out.json]
 
-Synthesizes a folder of short clips with espeak-ng (tests/espeak_speech.py; by default 8 clips
+Synthesizes a folder of short clips with espeak-ng (benchmarks/espeak_speech.py; by default 8 clips
 of 2.5 s cut from the middle of sentences in Urdu, Hindi, German, Spanish, French and Russian),
 then:
 
@@ -35,10 +35,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))  # the espeak-ng sentences live with the tests
 
-from espeak_speech import synthesize  # noqa: E402
-from helpers import ffmpeg  # noqa: E402
+from annotator.runtime import set_runtime_environment  # noqa: E402
+
+set_runtime_environment()  # the annotate command's process settings, before any library loads
+
+from benchmarks.espeak_speech import ffmpeg, synthesize  # noqa: E402
 
 from annotator.media import SAMPLE_RATE, decode_audio, probe  # noqa: E402
 
