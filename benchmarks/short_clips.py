@@ -40,9 +40,8 @@ from annotator.runtime import set_runtime_environment  # noqa: E402
 
 set_runtime_environment()  # the annotate command's process settings, before any library loads
 
-from benchmarks.espeak_speech import ffmpeg, synthesize  # noqa: E402
-
 from annotator.media import SAMPLE_RATE, decode_audio, probe  # noqa: E402
+from benchmarks.espeak_speech import ffmpeg, synthesize  # noqa: E402
 
 # (language, sentence index): Urdu first, as in the talk-show clips this stands in for.
 CLIPS = [("ur", 0), ("ur", 1), ("ur", 2), ("hi", 0), ("de", 1), ("es", 2), ("fr", 0), ("ru", 1)]
