@@ -29,9 +29,11 @@ from annotator.runtime import set_runtime_environment
 from annotator.transcript import FaceFrames, Source, Speaker, Transcript, Utterance, Word
 from annotator.utterances import (
     finish_spans,
-    region_span,
+    new_words,
     segments_to_spans,
-    unworded_regions,
+    speaker_turns,
+    turn_spans,
+    unworded_parts,
     word_speakers,
 )
 
@@ -153,10 +155,10 @@ class Annotator:
     ) -> list[Utterance]:
         """The recording's utterances, in time order.
 
-        Without a diarizer they are Whisper's words cut into utterances. With one, each word goes
-        to the speaker active over it, and the speech of a turn that no word of its speaker
-        covers is decoded again on its own: it stays an utterance even with no words, and two
-        people talking at once are two overlapping utterances."""
+        Without a diarizer they are Whisper's words cut into utterances. With one, they are the
+        speakers' turns: each word goes to the speaker active over it, speech of a turn that no
+        word covers is decoded again on its own (the turn stays an utterance even with no
+        words), and two people talking at once are two overlapping utterances."""
         options = self.options
         words = [w for segment in asr.segments for w in segment.words]
         if diarization is None:
@@ -164,12 +166,16 @@ class Annotator:
             spans = segments_to_spans(asr.segments, options.split, speakers)
             overlaps = [False] * len(spans)
         else:
-            speakers = word_speakers(words, diarization)
-            spans = segments_to_spans(asr.segments, options.split, speakers)
-            heard = [w for span in spans for w in span.words]
-            for region in unworded_regions(diarization, spans):
-                decoded = self._decode_region(audio, region.start, region.end, asr.language)
-                spans.append(region_span(region, decoded, heard))
+            turns = speaker_turns(
+                diarization, words, word_speakers(words, diarization), options.split.long_silence
+            )
+            heard = list(words)
+            for turn in turns:
+                for start, end in unworded_parts(turn):
+                    found = new_words(self._decode_region(audio, start, end, asr.language), heard)
+                    turn.add(found)
+                    heard.extend(found)
+            spans = [span for turn in turns for span in turn_spans(turn, options.split)]
             spans, overlaps = finish_spans(spans)
         return [
             Utterance(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
 from annotator.transcript import Word
@@ -130,9 +130,10 @@ def _nearest_speaker(
 #
 # With a diarizer, the speaker turns (speech activity per speaker, from a segmentation model)
 # say who speaks when, and Whisper's words say what was said. Every word goes to the speaker
-# whose activity covers it; speech of a turn where no word of its speaker was written (a short
-# answer, a backchannel, the second voice of an overlap) is decoded again on its own, and stays
-# an utterance even when that finds no words.
+# whose activity covers it, and into that speaker's turn; an utterance is a speaker's turn (cut
+# where it grows too long), so the transcript's timeline is the diarizer's. Speech of a turn
+# that no word covers (a short answer, a backchannel, the second voice of an overlap) is decoded
+# again on its own, and the turn stays an utterance even when that finds no words.
 
 MIN_REGION = 0.25  # seconds: a shorter turn with no words is a click or a breath, not a turn
 MIN_UNWORDED = 1.0  # seconds: a stretch this long inside a worded turn is decoded again
@@ -148,13 +149,21 @@ class Turns(Protocol):
     def speaker_at(self, start: float, end: float) -> int | None: ...
 
 
-@dataclass(frozen=True)
-class Region:
-    """A stretch of one speaker's speech that no word of theirs covers."""
+@dataclass
+class SpeakerTurn:
+    """One speaker's stretch of speech (the diarizer's turns of that speaker joined across short
+    pauses) and the words heard in it, in time order."""
 
     start: float
     end: float
     speaker: int
+    words: list[Word] = field(default_factory=list)
+
+    def add(self, words: Sequence[Word]) -> None:
+        self.words = sorted([*self.words, *words], key=lambda w: (w.start, w.end))
+        if self.words:
+            self.start = min(self.start, self.words[0].start)
+            self.end = max(self.end, self.words[-1].end)
 
 
 def word_speakers(words: Sequence[Word], diarization: Turns) -> list[int]:
@@ -165,60 +174,97 @@ def word_speakers(words: Sequence[Word], diarization: Turns) -> list[int]:
     for word in words:
         speaker = diarization.speaker_at(word.start, word.end)
         if speaker is None:
-            speaker = _nearest_turn(turns, word.start, word.end)
+            speaker = _nearest(turns, word).speaker if turns else 0
         speakers.append(speaker)
     return speakers
 
 
-def _nearest_turn(turns: Sequence[Any], start: float, end: float) -> int:
-    if not turns:
-        return 0
-    middle = (start + end) / 2
-    return min(turns, key=lambda t: max(t.start - middle, middle - t.end, 0.0)).speaker
+def _distance(turn: Any, word: Word) -> float:
+    middle = (word.start + word.end) / 2
+    return max(turn.start - middle, middle - turn.end, 0.0)
 
 
-def unworded_regions(
+def _nearest(turns: Sequence[Any], word: Word) -> Any:
+    return min(turns, key=lambda t: _distance(t, word))
+
+
+def speaker_turns(
     diarization: Turns,
-    spans: Sequence[Span],
+    words: Sequence[Word],
+    speakers: Sequence[int],
+    join_gap: float,
     min_region: float = MIN_REGION,
-    min_unworded: float = MIN_UNWORDED,
-) -> list[Region]:
-    """The parts of each turn that no utterance of the same speaker covers: a whole turn of at
-    least `min_region` seconds, or a stretch of at least `min_unworded` inside a worded turn
-    (a shorter one is the pause between two words)."""
-    regions = []
-    for turn in diarization.turns:
-        own = sorted(
-            (s.start, s.end)
-            for s in spans
-            if s.speaker == turn.speaker and s.end > turn.start and s.start < turn.end
-        )
-        shortest = min_unworded if own else min_region
-        cursor = turn.start
-        for start, end in [*own, (turn.end, turn.end)]:
-            if start - cursor >= shortest:
-                regions.extend(_at_most(Region(cursor, min(start, turn.end), turn.speaker)))
-            cursor = max(cursor, end)
-    return sorted(regions, key=lambda r: (r.start, r.speaker))
+) -> list[SpeakerTurn]:
+    """Each speaker's turns joined across pauses shorter than `join_gap`, every word in the
+    nearest turn of its speaker (a turn of its own when none is within `join_gap`); turns without
+    words shorter than `min_region` are left out."""
+    joined: list[SpeakerTurn] = []
+    for turn in sorted(diarization.turns, key=lambda t: (t.speaker, t.start)):
+        last = joined[-1] if joined else None
+        if last and last.speaker == turn.speaker and turn.start - last.end < join_gap:
+            last.end = max(last.end, float(turn.end))
+        else:
+            joined.append(SpeakerTurn(float(turn.start), float(turn.end), int(turn.speaker)))
+    by_speaker: dict[int, list[SpeakerTurn]] = {}
+    for turn in joined:
+        by_speaker.setdefault(turn.speaker, []).append(turn)
+    heard = sorted(
+        ((w, s) for w, s in zip(words, speakers, strict=True) if w.word.strip()),
+        key=lambda pair: pair[0].start,
+    )
+    for word, speaker in heard:
+        own = by_speaker.setdefault(speaker, [])
+        turn = _nearest(own, word) if own else None
+        if turn is None or _distance(turn, word) >= join_gap:
+            turn = SpeakerTurn(word.start, word.end, speaker)
+            own.append(turn)
+            joined.append(turn)
+        turn.add([word])
+    kept = [t for t in joined if t.words or t.end - t.start >= min_region]
+    return sorted(kept, key=lambda t: (t.start, t.speaker))
 
 
-def _at_most(region: Region, longest: float = MAX_REGION) -> list[Region]:
-    parts = max(1, int(-(-(region.end - region.start) // longest)))
-    step = (region.end - region.start) / parts
-    return [
-        Region(region.start + i * step, region.start + (i + 1) * step, region.speaker)
-        for i in range(parts)
-    ]
+def unworded_parts(
+    turn: SpeakerTurn, min_unworded: float = MIN_UNWORDED, longest: float = MAX_REGION
+) -> list[tuple[float, float]]:
+    """The stretches of a turn no word covers, to decode again: the whole turn when it has no
+    words, else each stretch of at least `min_unworded` seconds (a shorter one is the pause
+    between two words); none longer than `longest` (Whisper's window)."""
+    covered = [(w.start, w.end) for w in turn.words]
+    shortest = min_unworded if covered else 0.0
+    parts = []
+    cursor = turn.start
+    for start, end in [*covered, (turn.end, turn.end)]:
+        if start - cursor >= max(shortest, 1e-3):
+            parts.extend(_at_most(cursor, min(start, turn.end), longest))
+        cursor = max(cursor, end)
+    return parts
 
 
-def region_span(region: Region, words: Sequence[Word], heard: Sequence[Word]) -> Span:
-    """The utterance of a region decoded again: its own words (times already in the recording's
-    time), less any word another utterance already has at the same time (decoding an overlap
-    again can hear the louder voice a second time); the region's own time bounds it."""
-    own = [w for w in words if w.word.strip() and not any(_same_word(w, other) for other in heard)]
-    start = min([region.start, *(w.start for w in own)])
-    end = max([region.end, *(w.end for w in own)])
-    return Span(start, end, _text(own), own, region.speaker)
+def _at_most(start: float, end: float, longest: float) -> list[tuple[float, float]]:
+    count = max(1, int(-(-(end - start) // longest)))
+    step = (end - start) / count
+    return [(start + i * step, start + (i + 1) * step) for i in range(count)]
+
+
+def new_words(decoded: Sequence[Word], heard: Sequence[Word]) -> list[Word]:
+    """Words decoded again that no utterance has yet: decoding an overlap again can hear the
+    louder voice a second time, at the same time and with the same text."""
+    return [w for w in decoded if w.word.strip() and not any(_same_word(w, h) for h in heard)]
+
+
+def turn_spans(turn: SpeakerTurn, rules: SplitRules = SplitRules()) -> list[Span]:
+    """A turn's utterances: the whole turn, or parts of it cut at sentence ends or pauses when
+    it is longer than `rules.max_duration`; the first and last keep the turn's own bounds."""
+    if not turn.words:
+        return [Span(turn.start, turn.end, "", [], turn.speaker)]
+    pieces = _split_words(turn.words, rules)
+    spans = []
+    for i, piece in enumerate(pieces):
+        start = turn.start if i == 0 else piece[0].start
+        end = turn.end if i == len(pieces) - 1 else piece[-1].end
+        spans.append(Span(start, end, _text(piece), piece, turn.speaker))
+    return spans
 
 
 def _same_word(a: Word, b: Word) -> bool:

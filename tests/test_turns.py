@@ -4,13 +4,16 @@ from dataclasses import dataclass
 
 from annotator.transcript import Word
 from annotator.utterances import (
-    Region,
     Segment,
     Span,
+    SpeakerTurn,
+    SplitRules,
     finish_spans,
-    region_span,
+    new_words,
     segments_to_spans,
-    unworded_regions,
+    speaker_turns,
+    turn_spans,
+    unworded_parts,
     word_speakers,
 )
 
@@ -48,34 +51,63 @@ def test_each_word_goes_to_the_speaker_active_over_it_and_gaps_to_the_nearest_tu
     assert word_speakers(words, diarization) == [0, 1, 1]
 
 
-def test_a_turn_without_words_becomes_a_region_and_a_worded_turn_does_not():
-    diarization = FakeDiarization([Turn(0.0, 3.0, 0), Turn(3.2, 3.6, 1), Turn(4.0, 4.1, 1)])
-    spans = [Span(0.1, 2.9, "hello there", [], 0)]
-    # The 0.1 s turn is too short to be speech; the 0.4 s answer is a turn of its own.
-    assert unworded_regions(diarization, spans) == [Region(3.2, 3.6, 1)]
+def turns_of(diarization: FakeDiarization, words: list[Word]) -> list:
+    return speaker_turns(diarization, words, word_speakers(words, diarization), join_gap=1.0)
 
 
-def test_a_long_unworded_stretch_inside_a_turn_is_decoded_again():
-    diarization = FakeDiarization([Turn(0.0, 10.0, 0)])
-    spans = [Span(0.0, 2.0, "a", [], 0), Span(2.5, 4.0, "b", [], 0), Span(7.0, 9.5, "c", [], 0)]
+def test_a_speaker_s_turns_join_across_short_pauses_and_take_their_words():
+    diarization = FakeDiarization(
+        [Turn(0.0, 2.0, 0), Turn(2.5, 4.0, 0), Turn(4.1, 4.2, 1), Turn(6.0, 7.0, 0)]
+    )
+    words = [word(0.1, 0.5, " one"), word(3.0, 3.5, " two"), word(6.2, 6.8, " three")]
+    turns = turns_of(diarization, words)
+    # The 0.5 s pause joins; the 2 s one does not; the 0.1 s turn without words is dropped.
+    assert [(t.start, t.end, t.speaker) for t in turns] == [(0.0, 4.0, 0), (6.0, 7.0, 0)]
+    assert [[w.word for w in t.words] for t in turns] == [[" one", " two"], [" three"]]
+
+
+def test_a_word_far_from_its_speaker_s_turns_is_a_turn_of_its_own():
+    diarization = FakeDiarization([Turn(0.0, 1.0, 0), Turn(5.0, 6.0, 1)])
+    words = [word(0.2, 0.6, " hi"), word(2.0, 2.4, " hm")]  # "hm" is nearest to speaker 0
+    turns = turns_of(diarization, words)
+    assert [(t.start, t.end, t.speaker) for t in turns] == [
+        (0.0, 1.0, 0),
+        (2.0, 2.4, 0),
+        (5.0, 6.0, 1),
+    ]
+    assert turns[2].words == []
+
+
+def test_unworded_stretches_are_decoded_again_and_short_pauses_are_not():
+    turn = SpeakerTurn(0.0, 10.0, 0, [word(0.0, 2.0, " a"), word(2.5, 4.0, " b")])
+    turn.add([word(7.0, 9.5, " c")])
     # 2.0-2.5 is a pause between words; 4.0-7.0 was never written; 9.5-10.0 is too short.
-    assert unworded_regions(diarization, spans) == [Region(4.0, 7.0, 0)]
+    assert unworded_parts(turn) == [(4.0, 7.0)]
+    assert unworded_parts(SpeakerTurn(3.2, 3.6, 1)) == [(3.2, 3.6)]
 
 
-def test_long_regions_are_cut_to_whisper_windows():
-    regions = unworded_regions(FakeDiarization([Turn(0.0, 70.0, 0)]), [])
-    assert len(regions) == 3 and all(r.end - r.start <= 30.0 for r in regions)
-    assert regions[0].start == 0.0 and regions[-1].end == 70.0
+def test_long_unworded_turns_are_decoded_in_whisper_windows():
+    parts = unworded_parts(SpeakerTurn(0.0, 70.0, 0))
+    assert len(parts) == 3 and all(end - start <= 30.0 for start, end in parts)
+    assert parts[0][0] == 0.0 and parts[-1][1] == 70.0
 
 
-def test_a_region_drops_words_already_heard_from_the_other_voice():
+def test_words_decoded_again_skip_what_the_other_voice_already_said():
     heard = [word(1.0, 1.4, " Okay."), word(1.5, 2.0, " so")]
     decoded = [word(1.05, 1.45, " okay"), word(1.6, 1.9, " yeah")]
-    span = region_span(Region(1.0, 2.0, 1), decoded, heard)
-    assert span.text == "yeah" and [w.word for w in span.words] == [" yeah"]
-    assert (span.start, span.end, span.speaker) == (1.0, 2.0, 1)
-    empty = region_span(Region(3.0, 3.4, 1), [], heard)
-    assert (empty.text, empty.words) == ("", [])
+    assert [w.word for w in new_words(decoded, heard)] == [" yeah"]
+
+
+def test_a_turn_is_an_utterance_cut_only_when_too_long():
+    words = [
+        word(i * 1.0 + 0.5, i * 1.0 + 1.2, f" w{i}" + ("." if i == 5 else "")) for i in range(12)
+    ]
+    turn = SpeakerTurn(0.0, 13.0, 2, words)
+    spans = turn_spans(turn, SplitRules(max_duration=8.0))
+    assert [(s.start, s.end) for s in spans] == [(0.0, 6.2), (6.5, 13.0)]
+    assert spans[0].text.endswith("w5.") and all(s.speaker == 2 for s in spans)
+    (silent,) = turn_spans(SpeakerTurn(3.0, 3.5, 1))
+    assert (silent.start, silent.end, silent.text, silent.words) == (3.0, 3.5, "", [])
 
 
 def test_overlapping_speakers_are_flagged_and_renumbered_by_first_appearance():
