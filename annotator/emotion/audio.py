@@ -38,13 +38,30 @@ class FeatureRecipe:
     trim_top_db: float | None = None
     # Statistics over encoder states, concatenated in this order.
     statistics: tuple[str, ...] = ("mean", "std")
+    # Which encoder layers to pool (0 = the convolutional front end, n = the last layer, before
+    # the final layer norm), concatenated in this order; None = the last layer after the final
+    # norm, as CTranslate2 returns it (the first model's recipe).
+    layers: tuple[int, ...] | None = None
+    # Append the prosodic / voice-quality functionals (annotator.emotion.prosody).
+    prosody: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {"trim_top_db": self.trim_top_db, "statistics": list(self.statistics)}
+        return {
+            "trim_top_db": self.trim_top_db,
+            "statistics": list(self.statistics),
+            "layers": None if self.layers is None else list(self.layers),
+            "prosody": self.prosody,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FeatureRecipe:
-        return cls(data.get("trim_top_db"), tuple(data.get("statistics", ("mean", "std"))))
+        layers = data.get("layers")
+        return cls(
+            data.get("trim_top_db"),
+            tuple(data.get("statistics", ("mean", "std"))),
+            None if layers is None else tuple(int(i) for i in layers),
+            bool(data.get("prosody", False)),
+        )
 
 
 def trim_silence(audio: np.ndarray, top_db: float) -> np.ndarray:
@@ -82,7 +99,16 @@ def clip_features(audio: np.ndarray, encoder: WhisperEncoder, recipe: FeatureRec
     audio = np.asarray(audio, dtype=np.float32).reshape(-1)
     if recipe.trim_top_db is not None and audio.size:
         audio = trim_silence(audio, recipe.trim_top_db)
-    return pool_states(encoder.encode(audio), recipe.statistics)
+    if recipe.layers is None:
+        parts = [pool_states(encoder.encode(audio), recipe.statistics)]
+    else:
+        states = encoder.encode_layers(audio)
+        parts = [pool_states(states[layer], recipe.statistics) for layer in recipe.layers]
+    if recipe.prosody:
+        from annotator.emotion import prosody
+
+        parts.append(prosody.functionals(audio))
+    return np.concatenate(parts).astype(np.float32)
 
 
 @dataclass

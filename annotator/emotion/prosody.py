@@ -99,9 +99,7 @@ def functionals(audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> np.ndarray
         if pairs.any():
             out["f0_slope_abs"] = float(np.abs(np.diff(semitones)[pairs]).mean())
             periods = 1.0 / f0
-            out["jitter"] = float(
-                np.abs(np.diff(periods)[pairs]).mean() / periods[voiced].mean()
-            )
+            out["jitter"] = float(np.abs(np.diff(periods)[pairs]).mean() / periods[voiced].mean())
             out["shimmer_db"] = float(np.abs(np.diff(loudness)[pairs]).mean())
         hnr = 10 * np.log10(peak[voiced] / (1 - peak[voiced]))
         out["hnr_db"] = float(hnr.mean())

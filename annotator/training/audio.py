@@ -27,6 +27,7 @@ from annotator.emotion.encoder import WhisperEncoder, bundled_encoder
 from annotator.emotion.labels import LABELS
 from annotator.emotion.probability import softmax
 from annotator.training import metrics
+from annotator.training.augment import clip_rng
 from annotator.training.calibration import fit_temperature
 from annotator.training.corpora import SpeechClip, load_audio, read_corpus
 from annotator.training.linear import fit_logistic_regression
@@ -106,6 +107,10 @@ def augment_audio(audio: np.ndarray, kind: str, rng: np.random.Generator) -> np.
         return resample_poly(audio, up, down).astype(np.float32)
     if kind == "trim":
         return trim_silence(audio, top_db=30.0)
+    if kind == "realistic":
+        from annotator.training.augment import realistic
+
+        return realistic(audio, rng)
     raise ValueError(f"unknown augmentation {kind!r}")
 
 
@@ -129,8 +134,13 @@ def extract_features(
     for i, clip in enumerate(clips):
         audio = load_audio(clip.path)
         rows.append(clip_features(audio, encoder, recipe))
-        for kind, out in zip(augmentations, augmented_rows, strict=True):
-            out.append(clip_features(augment_audio(audio, kind, rng), encoder, recipe))
+        for k, (kind, out) in enumerate(zip(augmentations, augmented_rows, strict=True)):
+            # A realistic chain draws from its own per-clip generator, so a copy does not
+            # depend on which other augmentations ran before it.
+            # (k counts the realistic copies before this one: the first is always draw 0.)
+            copy = augmentations[:k].count("realistic")
+            draws = clip_rng(seed, i * 10 + copy) if kind == "realistic" else rng
+            out.append(clip_features(augment_audio(audio, kind, draws), encoder, recipe))
         if progress is not None:
             progress(i + 1, len(clips))
 

@@ -39,7 +39,7 @@ def add_noise(audio: np.ndarray, snr_db: float, rng: np.random.Generator) -> np.
     tilt = rng.uniform(0.0, 1.5)
     spectrum /= np.maximum(freqs, 50.0) ** (tilt / 2)
     noise = np.fft.irfft(spectrum, n)
-    # Speech power over the louder half of the samples, so pauses do not lower the target.
+    # Speech power: the mean over the louder half of the samples, so pauses do not lower it.
     power = np.mean(np.sort(audio**2)[n // 2 :]) if n else 0.0
     noise *= np.sqrt(power / (np.mean(noise**2) + 1e-12) / 10 ** (snr_db / 10))
     return (audio + noise).astype(np.float32)

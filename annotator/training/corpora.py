@@ -146,7 +146,7 @@ def read_crema_d(root: str | Path) -> list[SpeechClip]:
 
 
 def corpus_kind(data: str | Path) -> str:
-    """"csv", "emovo", "crema-d" or "ravdess": which reader a path needs (by its files' names)."""
+    """ "csv", "emovo", "crema-d" or "ravdess": which reader a path needs (by its files' names)."""
     data = Path(data)
     if data.is_file() and data.suffix.lower() == ".csv":
         return "csv"

@@ -1,0 +1,142 @@
+"""Voice features that transfer: every-layer encoder states, prosody, realistic augmentation,
+EMOVO/CREMA-D readers and the cross-corpus protocol."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from helpers import SHARED
+
+from annotator.emotion import prosody
+from annotator.emotion.labels import LABEL_INDEX
+from annotator.media import SAMPLE_RATE
+from annotator.training import augment
+from annotator.training.corpora import corpus_kind, read_corpus, read_emovo
+
+RAVDESS = SHARED / "data" / "ravdess-speech"
+EMOVO = SHARED / "data" / "emovo"
+CREMA_D = SHARED / "media" / "crema-d"
+
+
+def _vowel(f0: float, seconds: float = 1.0, level: float = 0.1) -> np.ndarray:
+    """A voiced-like harmonic tone (10 harmonics, 1/k amplitudes) at `f0` Hz."""
+    t = np.arange(int(seconds * SAMPLE_RATE)) / SAMPLE_RATE
+    tone = sum(np.sin(2 * np.pi * f0 * k * t) / k for k in range(1, 11))
+    return (level * tone / np.abs(tone).max()).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def encoder():
+    from annotator.emotion.encoder import bundled_encoder
+
+    return bundled_encoder(threads=1)
+
+
+def test_prosody_tracks_pitch_and_loudness() -> None:
+    names = {name: i for i, name in enumerate(prosody.NAMES)}
+    low, high = prosody.functionals(_vowel(120)), prosody.functionals(_vowel(240, level=0.4))
+    assert low.shape == (len(prosody.NAMES),) and np.isfinite(low).all()
+    median = names["f0_p50_st"]
+    assert low[median] == pytest.approx(12 * np.log2(120 / 27.5), abs=0.5)
+    assert high[median] - low[median] == pytest.approx(12.0, abs=0.5)  # one octave
+    assert high[names["loudness_mean_db"]] - low[names["loudness_mean_db"]] == pytest.approx(
+        12.0, abs=1.0
+    )
+    assert low[names["voiced_fraction"]] > 0.9
+    silence = prosody.functionals(np.zeros(8000, dtype=np.float32))
+    assert np.isfinite(silence).all() and silence[names["voiced_fraction"]] == 0.0
+
+
+def test_noise_is_added_at_the_requested_snr() -> None:
+    # One second of tone and one of silence: the SNR is the speech's, not diluted by the pause.
+    tone = _vowel(200, seconds=1.0)
+    clean = np.concatenate([tone, np.zeros_like(tone)])
+    noisy = augment.add_noise(clean, 10.0, np.random.default_rng(0))
+    snr = 10 * np.log10(np.mean(tone**2) / np.mean((noisy - clean) ** 2))
+    assert snr == pytest.approx(10.0, abs=0.5)
+
+
+def test_realistic_chains_are_seeded_per_clip_and_keep_length() -> None:
+    clean = _vowel(200, seconds=1.5)
+    for index in range(6):  # covers rooms, noise, telephone and codecs
+        first = augment.realistic(clean, augment.clip_rng(0, index))
+        again = augment.realistic(clean, augment.clip_rng(0, index))
+        np.testing.assert_array_equal(first, again)
+        assert np.isfinite(first).all()
+        assert abs(first.size - clean.size) < 0.05 * SAMPLE_RATE  # codec frames pad a little
+    narrow = augment.telephone(clean)
+    spectrum = np.abs(np.fft.rfft(narrow)) ** 2
+    freqs = np.fft.rfftfreq(narrow.size, 1 / SAMPLE_RATE)
+    assert spectrum[freqs > 4500].sum() < 1e-3 * spectrum.sum()
+
+
+def test_emovo_names(tmp_path: Path) -> None:
+    for name in ("rab-f1-b1.flac", "gio-m2-l3.flac", "notes.flac"):
+        (tmp_path / name).write_bytes(b"")
+    clips = read_emovo(tmp_path)
+    assert [(c.label, c.speaker) for c in clips] == [
+        ("happy", "emovo_m2"),
+        ("angry", "emovo_f1"),
+    ]
+    assert corpus_kind(tmp_path) == "emovo"
+
+
+def test_layer_states_match_ctranslate2(encoder) -> None:
+    rng = np.random.default_rng(0)
+    audio = (_vowel(180, 2.0) + rng.normal(0, 0.01, 32000)).astype(np.float32)
+    layers = encoder.encode_layers(audio)
+    assert layers.shape == (5, 101, 384)  # front end + tiny.en's 4 layers; 2 s + the pad
+    last = encoder._layers.final_norm(layers[-1])
+    reference = encoder.encode(audio)  # CTranslate2, int8
+    assert np.corrcoef(last.ravel(), reference.ravel())[0, 1] > 0.99
+
+
+@pytest.mark.skipif(
+    not (RAVDESS.is_dir() and EMOVO.is_dir() and CREMA_D.is_dir()),
+    reason="needs ../shared/data/ravdess-speech, ../shared/data/emovo, ../shared/media/crema-d",
+)
+def test_cross_corpus_protocol_on_a_small_subset(encoder) -> None:
+    from annotator.emotion.audio import FeatureRecipe
+    from annotator.training.cross_corpus import (
+        corpus_features,
+        cross_corpus_evaluation,
+        format_cross_corpus,
+    )
+
+    # Three clips per RAVDESS and EMOVO actor, two per CREMA-D actor, the CREMA-D clips: seconds, not minutes.
+    recipe = FeatureRecipe(layers=(2,))
+    ravdess = corpus_features(RAVDESS, recipe, (), encoder, per_speaker=3)
+    emovo = corpus_features(EMOVO, recipe, (), encoder, per_speaker=3)
+    crema = corpus_features(CREMA_D, recipe, (), encoder, per_speaker=2)
+    assert (ravdess.name, emovo.name, crema.name) == ("ravdess", "emovo", "crema-d")
+    assert ravdess.features.features.shape == (72, 768)
+    result = cross_corpus_evaluation(ravdess, emovo, [crema])
+    rows = result["results"]
+    assert set(rows) == {
+        "ravdess k-fold (+emovo in training)",
+        "ravdess -> emovo",
+        "emovo -> ravdess",
+        "ravdess+emovo -> crema-d",
+    }
+    to_emovo = rows["ravdess -> emovo"]
+    assert "calm" not in to_emovo["classes"]  # EMOVO has no calm: scored on the shared classes
+    assert to_emovo["n"] == 18
+    assert np.array(to_emovo["confusion_matrix"]).sum() == 18
+    to_ravdess = rows["emovo -> ravdess"]
+    # RAVDESS's calm clips are dropped: no EMOVO class to learn them from.
+    calm = sum(1 for p in ravdess.features.labels if p == LABEL_INDEX["calm"])
+    assert to_ravdess["n"] == 72 - calm
+    assert 0.0 <= to_ravdess["uar"] <= 1.0 and 0.0 <= to_ravdess["ece"] <= 1.0
+    assert rows["ravdess+emovo -> crema-d"]["n"] == 4
+    json.dumps(result)
+    assert "emovo -> ravdess" in format_cross_corpus(result)
+
+
+def test_read_corpus_dispatches_on_names() -> None:
+    if not CREMA_D.is_dir():
+        pytest.skip(f"needs ../shared/media/crema-d, absent at {CREMA_D}")
+    clips = read_corpus(CREMA_D)
+    assert len(clips) == 12 and {c.speaker for c in clips} == {"cremad_1001", "cremad_1002"}
