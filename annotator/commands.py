@@ -128,16 +128,28 @@ def evaluate_face(data: DataOption, weights: WeightsOption = None, json_: JsonFl
 
 @train_app.command("audio")
 def train_audio(
-    data: DataOption,
+    data: Annotated[
+        list[Path],
+        typer.Option(
+            "--data",
+            help="Training corpora (repeatable): RAVDESS/EMOVO-layout folders or CSVs.",
+        ),
+    ],
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the weights.")],
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
 ) -> None:
-    """Train the speech-emotion model on a RAVDESS-layout folder (or a path,label CSV)."""
+    """Train the speech-emotion model on one or more corpora (the shipped weights: RAVDESS and
+    EMOVO)."""
     from annotator.training.audio import train_speech_model
 
-    _require(data)
+    for path in data:
+        _require(path)
     started = time.perf_counter()
-    model = train_speech_model(data, output, seed=seed, progress=_progress())
+    try:
+        model = train_speech_model(data, output, seed=seed, progress=_progress())
+    except ValueError as problem:
+        typer.echo(f"annotate: error: {problem}", err=True)
+        raise typer.Exit(2) from problem
     clips = model.metadata.get("training_data", {}).get("clips", "?")
     written = output if output.suffix == ".npz" else output.with_suffix(".npz")
     typer.echo(f"wrote {written}: {clips} clips, {time.perf_counter() - started:.0f} s")
@@ -222,7 +234,10 @@ def evaluate_audio(
                 for p in paths
             ]
             if cross is None:
-                typer.echo("annotate: error: --check needs --cross (or --weights)", err=True)
+                typer.echo(
+                    "annotate: error: --check and --per-speaker need --cross (or --weights)",
+                    err=True,
+                )
                 raise typer.Exit(2)
             result = cross_corpus_evaluation(
                 corpora[0], corpora[1], corpora[2:], speaker_norm=speaker_norm

@@ -106,7 +106,7 @@ def test_cross_corpus_protocol_on_a_small_subset(encoder) -> None:
         format_cross_corpus,
     )
 
-    # Three clips per RAVDESS and EMOVO actor, two per CREMA-D actor, the CREMA-D clips: seconds, not minutes.
+    # Three clips per RAVDESS and EMOVO actor, two per CREMA-D actor: seconds, not minutes.
     recipe = FeatureRecipe(layers=(2,))
     ravdess = corpus_features(RAVDESS, recipe, (), encoder, per_speaker=3)
     emovo = corpus_features(EMOVO, recipe, (), encoder, per_speaker=3)

@@ -150,16 +150,28 @@ class LinearHead:
 
 @dataclass
 class SpeakerNormaliser:
-    """Per-speaker standardisation of pooled features, shrunk toward global statistics.
+    """Per-speaker standardisation of pooled features, shrunk toward the recording, then toward
+    the training statistics.
 
-    With n clips from a speaker, their mean/variance are blended with the training corpus's as
-    (n * speaker + shrinkage * global) / (n + shrinkage): one utterance barely moves away from
-    the global statistics, sixty are essentially the speaker's own.
+    The recording's statistics (every clip passed in one call: all its speakers) are first
+    blended with the training corpus's as (N * recording + shrinkage * global) / (N + shrinkage);
+    each speaker's own mean/variance is then blended with the recording's the same way with their
+    n clips. A speaker with one or two utterances is standardised like the room they speak in
+    (its microphone, its level), not like the studio the model was trained in; a speaker with
+    sixty is essentially standardised on their own.
     """
 
     global_mean: np.ndarray
     global_var: np.ndarray
     shrinkage: float = 10.0
+
+    def _blend(self, rows: np.ndarray, mean: np.ndarray, var: np.ndarray) -> tuple[Any, Any]:
+        n = float(len(rows))
+        weight = self.shrinkage
+        return (
+            (n * rows.mean(axis=0) + weight * mean) / (n + weight),
+            (n * rows.var(axis=0) + weight * var) / (n + weight),
+        )
 
     def __call__(self, features: np.ndarray, speaker_ids: Sequence[Any]) -> np.ndarray:
         features = np.asarray(features, dtype=np.float64)
@@ -167,15 +179,12 @@ class SpeakerNormaliser:
         if len(speakers) != len(features):
             raise ValueError("speaker_ids must have one entry per clip")
         out = np.empty_like(features)
+        if not len(features):
+            return out
+        room_mean, room_var = self._blend(features, self.global_mean, self.global_var)
         for speaker in np.unique(speakers):
             rows = speakers == speaker
-            n = float(rows.sum())
-            mean = (n * features[rows].mean(axis=0) + self.shrinkage * self.global_mean) / (
-                n + self.shrinkage
-            )
-            var = (n * features[rows].var(axis=0) + self.shrinkage * self.global_var) / (
-                n + self.shrinkage
-            )
+            mean, var = self._blend(features[rows], room_mean, room_var)
             out[rows] = (features[rows] - mean) / np.sqrt(var + 1e-8)
         return out
 

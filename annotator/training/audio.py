@@ -272,8 +272,16 @@ def out_of_fold_logits(
     return logits
 
 
+def _recipe_name(recipe: FeatureRecipe) -> str:
+    """ "stats" for the first recipe (last layer), else "layers2-3[-prosody]"."""
+    if recipe.layers is None and not recipe.prosody:
+        return "stats"
+    name = "layers" + "-".join(str(i) for i in recipe.layers or ())
+    return name + ("-prosody" if recipe.prosody else "")
+
+
 def train_speech_model(
-    data: Path,
+    data: Path | Sequence[Path],
     out: Path,
     seed: int = 0,
     encoder: WhisperEncoder | None = None,
@@ -283,7 +291,8 @@ def train_speech_model(
     features: FeatureSet | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> SpeechEmotionModel:
-    """Train both heads on every clip of `data` and save them to `out` (.npz).
+    """Train both heads on every clip of `data` (one corpus or several, each read and augmented
+    on its own) and save them to `out` (.npz).
 
     Temperatures are fitted on out-of-fold logits (speaker-independent folds), so the shipped
     probabilities are calibrated for unseen speakers rather than for the training clips.
@@ -292,11 +301,17 @@ def train_speech_model(
     np.random.seed(seed)
     encoder = encoder or bundled_encoder()
     precomputed = features is not None
+    sources = [Path(data)] if isinstance(data, str | Path) else [Path(d) for d in data]
     if features is None:
-        clips = read_corpus(data)
-        features = extract_features(clips, encoder, recipe, augmentations, seed, progress)
+        from annotator.training.cross_corpus import combine
+
+        sets = [
+            extract_features(read_corpus(source), encoder, recipe, augmentations, seed, progress)
+            for source in sources
+        ]
+        features = combine(sets) if len(sets) > 1 else sets[0]
     if len(features.labels) == 0:
-        raise ValueError(f"{data}: no clips found")
+        raise ValueError(f"{', '.join(map(str, sources))}: no clips found")
     heads = {}
     for speaker_norm in (False, True):
         x, augmented = _prepare(features, speaker_norm)
@@ -310,13 +325,14 @@ def train_speech_model(
             head.temperature = fit_temperature(oof, features.labels)
         heads[speaker_norm] = head
     metadata = {
-        "name": "whisper-tiny.en-stats-logreg",
+        "name": f"whisper-{encoder.name}-{_recipe_name(recipe)}-logreg",
         "encoder": encoder.name,
         "classifier": f"standardise + multinomial logistic regression (C={c})",
         "speaker_shrinkage": SPEAKER_SHRINKAGE,
         "augmentations": list(features.augmentations),
         "training_data": {
-            "source": Path(data).name,  # no local absolute paths in shipped weights
+            # Folder names only: no local absolute paths in shipped weights.
+            "source": "+".join(source.name for source in sources),
             "clips": int(len(features.labels)),
             "speakers": int(len(set(features.speakers.tolist()))),
             "class_counts": {

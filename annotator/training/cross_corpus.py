@@ -252,9 +252,9 @@ def corpus_features(
 ) -> Corpus:
     """Read a corpus folder (RAVDESS, EMOVO or CREMA-D names) or CSV and pool its features.
 
-    per_speaker > 0 keeps that many clips of each speaker, spread over them (a quick check); `cache` (a folder)
-    keeps the pooled features keyed by corpus, recipe and augmentations, so a second run, or
-    another evaluation of the same features, does not encode again.
+    per_speaker > 0 keeps that many clips of each speaker, spread over them (a quick check);
+    `cache` (a folder) keeps the pooled features keyed by corpus, recipe and augmentations, so
+    a second run, or another evaluation of the same features, does not encode again.
     """
     import hashlib
     import json
