@@ -21,13 +21,12 @@ from annotator.emotion.audio import (
     SpeakerNormaliser,
     SpeechEmotionModel,
     clip_features,
-    trim_silence,
 )
 from annotator.emotion.encoder import WhisperEncoder, bundled_encoder
 from annotator.emotion.labels import LABELS
 from annotator.emotion.probability import softmax
 from annotator.training import metrics
-from annotator.training.augment import clip_rng
+from annotator.training.augment import augment_audio, clip_rng
 from annotator.training.calibration import fit_temperature
 from annotator.training.corpora import SpeechClip, load_audio, read_corpus
 from annotator.training.linear import fit_logistic_regression
@@ -91,27 +90,6 @@ class Fold:
     test_speakers: tuple[str, ...]
     train: np.ndarray  # row indices
     test: np.ndarray
-
-
-def augment_audio(audio: np.ndarray, kind: str, rng: np.random.Generator) -> np.ndarray:
-    """One training-only transformation of a clip.
-
-    speed: Kaldi-style speed perturbation (resample by 10/9 or 10/11: tempo and pitch move
-    together, like a slightly different voice); trim: cut leading/trailing silence, which
-    RAVDESS clips have and VAD-cut meeting utterances mostly lack.
-    """
-    if kind == "speed":
-        from scipy.signal import resample_poly
-
-        up, down = (10, 9) if rng.random() < 0.5 else (10, 11)
-        return resample_poly(audio, up, down).astype(np.float32)
-    if kind == "trim":
-        return trim_silence(audio, top_db=30.0)
-    if kind == "realistic":
-        from annotator.training.augment import realistic
-
-        return realistic(audio, rng)
-    raise ValueError(f"unknown augmentation {kind!r}")
 
 
 def extract_features(

@@ -107,3 +107,24 @@ def realistic(audio: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     if channel == "telephone":
         return telephone(audio)
     return codec(audio, rng)
+
+
+def augment_audio(audio: np.ndarray, kind: str, rng: np.random.Generator) -> np.ndarray:
+    """One training-only transformation of a clip.
+
+    speed: Kaldi-style speed perturbation (resample by 10/9 or 10/11: tempo and pitch move
+    together, like a slightly different voice); trim: cut leading/trailing silence, which
+    RAVDESS clips have and VAD-cut meeting utterances mostly lack.
+    """
+    if kind == "speed":
+        from scipy.signal import resample_poly
+
+        up, down = (10, 9) if rng.random() < 0.5 else (10, 11)
+        return resample_poly(audio, up, down).astype(np.float32)
+    if kind == "trim":
+        from annotator.emotion.audio import trim_silence
+
+        return trim_silence(audio, top_db=30.0)
+    if kind == "realistic":
+        return realistic(audio, rng)
+    raise ValueError(f"unknown augmentation {kind!r}")
