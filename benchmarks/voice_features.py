@@ -1,6 +1,6 @@
 """Cache every candidate voice feature of RAVDESS, EMOVO and the CREMA-D clips, once.
 
-    nice -n 15 python benchmarks/voice_features.py --model tiny.en --copies 1 --out /work/voice-cache
+    nice -n 15 python benchmarks/voice_features.py --copies 1 --out /work/voice-cache
     nice -n 15 python benchmarks/voice_features.py --model base --copies 0 --out /work/voice-cache
 
 For every clip and every version of it (the clip, then `--copies` realistic copies: gain, room,
