@@ -102,7 +102,8 @@ def clip_features(audio: np.ndarray, encoder: WhisperEncoder, recipe: FeatureRec
     if recipe.layers is None:
         parts = [pool_states(encoder.encode(audio), recipe.statistics)]
     else:
-        states = encoder.encode_layers(audio)
+        # Layers above the highest one used are never computed.
+        states = encoder.encode_layers(audio, max(recipe.layers))
         parts = [pool_states(states[layer], recipe.statistics) for layer in recipe.layers]
     if recipe.prosody:
         from annotator.emotion import prosody

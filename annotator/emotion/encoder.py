@@ -49,8 +49,8 @@ class WhisperEncoder:
         """Share the model that transcription loaded (a faster_whisper.WhisperModel)."""
         return cls(whisper_model.model, whisper_model.feature_extractor, name, model_dir)
 
-    def encode_layers(self, audio: np.ndarray) -> np.ndarray:
-        """Every layer's states (n_layers + 1, frames, dim) for one clip (torch, float32; see
+    def encode_layers(self, audio: np.ndarray, upto: int | None = None) -> np.ndarray:
+        """Layer states (upto + 1 or n_layers + 1, frames, dim) for one clip (torch, float32; see
         annotator/emotion/layer_encoder.py). The weights are read from the model folder on
         first use: the bundled tiny.en's unless the encoder was made from another folder."""
         if self._layers is None:
@@ -61,7 +61,7 @@ class WhisperEncoder:
 
                 self.model_dir = bundled_model_dir()
             self._layers = LayerEncoder.from_model_dir(self.model_dir, self.name)
-        return self._layers.encode(self.features(audio))
+        return self._layers.encode(self.features(audio), upto)
 
     @classmethod
     def from_model_dir(

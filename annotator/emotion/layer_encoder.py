@@ -87,8 +87,9 @@ class LayerEncoder:
 
         return F.linear(x, self.w[f"{prefix}/weight"], self.w[f"{prefix}/bias"])
 
-    def encode_layers(self, mel: np.ndarray) -> np.ndarray:
-        """(n_mels, frames) log-mel, frames even and <= 3000 -> (n_layers + 1, frames/2, dim)."""
+    def encode_layers(self, mel: np.ndarray, upto: int | None = None) -> np.ndarray:
+        """(n_mels, frames) log-mel, frames even and <= 3000 -> (upto + 1, frames/2, dim): the
+        states up to layer `upto` (default: all); later layers are not computed at all."""
         import torch
         import torch.nn.functional as F
 
@@ -101,7 +102,7 @@ class LayerEncoder:
             x = x + w["position_encodings/encodings"][: x.shape[0]]
             states = [x]
             head_dim = self.dim // self.heads
-            for i in range(self.n_layers):
+            for i in range(self.n_layers if upto is None else min(upto, self.n_layers)):
                 prefix = f"layer_{i}"
                 h = self._layer_norm(x, f"{prefix}/self_attention/layer_norm")
                 qkv = self._linear(h, f"{prefix}/self_attention/linear_0")
@@ -124,13 +125,13 @@ class LayerEncoder:
         with torch.inference_mode():
             return self._layer_norm(torch.from_numpy(states), "layer_norm").numpy()
 
-    def encode(self, mel: np.ndarray) -> np.ndarray:
-        """All layers for any length: <= 30 s windows, concatenated along time."""
+    def encode(self, mel: np.ndarray, upto: int | None = None) -> np.ndarray:
+        """Layers 0..upto (default all) for any length: <= 30 s windows, joined along time."""
         chunks = []
         for start in range(0, mel.shape[1], MAX_FRAMES):
             window = mel[:, start : start + MAX_FRAMES]
             if window.shape[1] % 2:
                 window = np.pad(window, ((0, 0), (0, 1)), mode="edge")
             if window.shape[1] >= 4:
-                chunks.append(self.encode_layers(window))
+                chunks.append(self.encode_layers(window, upto))
         return np.concatenate(chunks, axis=1)

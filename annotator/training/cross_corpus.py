@@ -72,7 +72,9 @@ def restricted_scores(
 ) -> dict[str, Any]:
     """UAR, accuracy and ECE over `classes` only: rows whose truth is another class are
     dropped, the rest are predicted as their most probable class among `classes`."""
-    classes = np.asarray(sorted(classes))
+    classes = np.asarray(sorted(classes), dtype=np.int64)
+    if not len(classes):
+        raise ValueError("the training and test corpora share no emotion class")
     keep = np.isin(labels, classes)
     probabilities = softmax(logits[keep][:, classes], temperature)
     truth = np.searchsorted(classes, labels[keep])
