@@ -153,3 +153,20 @@ def test_read_corpus_dispatches_on_names() -> None:
         pytest.skip(f"needs ../shared/media/crema-d, absent at {CREMA_D}")
     clips = read_corpus(CREMA_D)
     assert len(clips) == 12 and {c.speaker for c in clips} == {"cremad_1001", "cremad_1002"}
+
+
+def test_a_speaker_with_little_speech_is_standardised_like_the_recording() -> None:
+    from annotator.emotion.audio import SpeakerNormaliser
+
+    rng = np.random.default_rng(0)
+    # The training corpus is centred on 0; this recording's microphone shifts everything by +5.
+    normalise = SpeakerNormaliser(np.zeros(3), np.ones(3), shrinkage=10.0)
+    talkative = rng.normal(5.0, 1.0, size=(200, 3))
+    quiet = np.full((1, 3), 5.0)  # one utterance, at the recording's typical value
+    out = normalise(np.vstack([talkative, quiet]), ["a"] * 200 + ["b"])
+    # Shrunk toward the recording (mean ~5), not toward the studio (0): close to zero.
+    assert np.abs(out[-1]).max() < 0.5
+    assert np.abs(out[:200].mean(axis=0)).max() < 0.1
+    # Alone in a recording, the same utterance is only partly pulled back from the studio's mean.
+    alone = normalise(quiet, ["b"])
+    assert alone[0, 0] > 1.0
