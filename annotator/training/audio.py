@@ -74,6 +74,21 @@ class FeatureSet:
         )
 
     @classmethod
+    def concatenate(cls, sets: Sequence[FeatureSet]) -> FeatureSet:
+        """Every row of `sets` in order (their speakers must already be distinct), with the
+        augmented copies all of them have."""
+        sets = [s for s in sets if len(s.labels)]
+        copies = min(len(s.augmented) for s in sets)
+        return cls(
+            features=np.concatenate([s.features for s in sets]),
+            labels=np.concatenate([s.labels for s in sets]),
+            speakers=np.concatenate([s.speakers for s in sets]),
+            paths=[p for s in sets for p in s.paths],
+            augmented=[np.concatenate([s.augmented[k] for s in sets]) for k in range(copies)],
+            augmentations=sets[0].augmentations[:copies],
+        )
+
+    @classmethod
     def load(cls, path: str | Path) -> FeatureSet:
         with np.load(path, allow_pickle=False) as arrays:
             names = tuple(str(a) for a in arrays["augmentations"])
@@ -284,13 +299,11 @@ def train_speech_model(
     precomputed = features is not None
     sources = [Path(data)] if isinstance(data, str | Path) else [Path(d) for d in data]
     if features is None:
-        from annotator.training.cross_corpus import combine
-
         sets = [
             extract_features(read_corpus(source), encoder, recipe, augmentations, seed, progress)
             for source in sources
         ]
-        features = combine(sets) if len(sets) > 1 else sets[0]
+        features = FeatureSet.concatenate(sets)
     if len(features.labels) == 0:
         raise ValueError(f"{', '.join(map(str, sources))}: no clips found")
     heads = {}

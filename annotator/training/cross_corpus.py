@@ -47,16 +47,7 @@ class Corpus:
 
 def combine(sets: Sequence[FeatureSet]) -> FeatureSet:
     """One FeatureSet holding every row of `sets` (speakers must already be distinct)."""
-    sets = [s for s in sets if len(s.labels)]
-    copies = min(len(s.augmented) for s in sets)
-    return FeatureSet(
-        features=np.concatenate([s.features for s in sets]),
-        labels=np.concatenate([s.labels for s in sets]),
-        speakers=np.concatenate([s.speakers for s in sets]),
-        paths=[p for s in sets for p in s.paths],
-        augmented=[np.concatenate([s.augmented[k] for s in sets]) for k in range(copies)],
-        augmentations=sets[0].augmentations[:copies],
-    )
+    return FeatureSet.concatenate(sets)
 
 
 def _normalised_test(
