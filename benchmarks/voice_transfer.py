@@ -48,6 +48,9 @@ RECIPES: dict[str, tuple[str, tuple[Any, ...], bool, bool]] = {
     "base layer 3": ("base", (3,), False, False),
     "base layer 4": ("base", (4,), False, False),
     "base layers 3+4": ("base", (3, 4), False, False),
+    "base layer 2": ("base", (2,), False, False),
+    "base layer 3 + prosody": ("base", (3,), True, False),
+    "tiny layer 2 + prosody, no copy": ("tiny.en", (2,), True, False),
 }
 
 
