@@ -170,11 +170,17 @@ def evaluate_audio(
     ] = None,
     check: Annotated[
         Optional[list[Path]],  # noqa: UP045
-        typer.Option(help="Small extra test corpora (CREMA-D clips), scored by both corpora."),
+        typer.Option(
+            metavar="<path>",
+            help="Small extra test corpora (CREMA-D clips), scored by both corpora; repeatable.",
+        ),
     ] = None,
-    weights: WeightsOption = None,
+    weights: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(help="Score these fixed weights on every corpus given instead of training."),
+    ] = None,
     per_speaker: Annotated[
-        int, typer.Option(help="Use only the first N clips of each speaker (a quick check).")
+        int, typer.Option(help="Use N clips of each speaker, spread over them (a quick check).")
     ] = 0,
     cache: Annotated[
         Optional[Path],  # noqa: UP045

@@ -170,3 +170,22 @@ def test_a_speaker_with_little_speech_is_standardised_like_the_recording() -> No
     # Alone in a recording, the same utterance is only partly pulled back from the studio's mean.
     alone = normalise(quiet, ["b"])
     assert alone[0, 0] > 1.0
+
+
+def test_evaluate_audio_scores_fixed_weights_from_the_command_line(tmp_path, capsys) -> None:
+    if not CREMA_D.is_dir():
+        pytest.skip(f"needs ../shared/media/crema-d, absent at {CREMA_D}")
+    from annotator.cli import main
+    from annotator.emotion.audio import DEFAULT_WEIGHTS
+
+    args = ["evaluate", "audio", "--data", str(CREMA_D), "--per-speaker", "3", "--json"]
+    args += ["--weights", str(DEFAULT_WEIGHTS)]
+    args += ["--cache", str(tmp_path)]
+    for _ in range(2):  # the second run reads the cached features
+        with pytest.raises(SystemExit) as exit_info:
+            main(args)
+        assert exit_info.value.code == 0
+        result = json.loads(capsys.readouterr().out)
+        row = result["results"]["weights -> crema-d"]
+        assert row["n"] == 6 and np.array(row["confusion_matrix"]).sum() == 6
+    assert len(list(tmp_path.glob("crema-d-*.npz"))) == 1
