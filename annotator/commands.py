@@ -128,16 +128,28 @@ def evaluate_face(data: DataOption, weights: WeightsOption = None, json_: JsonFl
 
 @train_app.command("audio")
 def train_audio(
-    data: DataOption,
+    data: Annotated[
+        list[Path],
+        typer.Option(
+            "--data",
+            help="Training corpora (repeatable): RAVDESS/EMOVO-layout folders or CSVs.",
+        ),
+    ],
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the weights.")],
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
 ) -> None:
-    """Train the speech-emotion model on a RAVDESS-layout folder (or a path,label CSV)."""
+    """Train the speech-emotion model on one or more corpora (the shipped weights: RAVDESS and
+    EMOVO)."""
     from annotator.training.audio import train_speech_model
 
-    _require(data)
+    for path in data:
+        _require(path)
     started = time.perf_counter()
-    model = train_speech_model(data, output, seed=seed, progress=_progress())
+    try:
+        model = train_speech_model(data, output, seed=seed, progress=_progress())
+    except ValueError as problem:
+        typer.echo(f"annotate: error: {problem}", err=True)
+        raise typer.Exit(2) from problem
     clips = model.metadata.get("training_data", {}).get("clips", "?")
     written = output if output.suffix == ".npz" else output.with_suffix(".npz")
     typer.echo(f"wrote {written}: {clips} clips, {time.perf_counter() - started:.0f} s")
@@ -149,15 +161,97 @@ def evaluate_audio(
     speaker_norm: Annotated[
         bool, typer.Option(help="Standardise voice features per speaker (needs speaker ids).")
     ] = False,
+    cross: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(
+            help="A second corpus (e.g. ../shared/data/emovo): train on each, test on the other, "
+            "on the classes both have; --data's k-fold then keeps this corpus in training."
+        ),
+    ] = None,
+    check: Annotated[
+        Optional[list[Path]],  # noqa: UP045
+        typer.Option(
+            metavar="<path>",
+            help="Small extra test corpora (CREMA-D clips), scored by both corpora; repeatable.",
+        ),
+    ] = None,
+    weights: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(help="Score these fixed weights on every corpus given instead of training."),
+    ] = None,
+    per_speaker: Annotated[
+        int, typer.Option(help="Use N clips of each speaker, spread over them (a quick check).")
+    ] = 0,
+    cache: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(help="Folder that keeps pooled features between runs."),
+    ] = None,
     json_: JsonFlag = False,
 ) -> None:
     """Speaker-independent cross-validation (EmoBox: 6 folds of 4 actors; for a CSV, folds by
-    speaker): accuracy and UAR per fold and overall, and the confusion matrix."""
-    from annotator.training.audio import evaluate_speech_model, format_evaluation
+    speaker); with --cross, the cross-corpus protocol; with --weights, fixed weights scored on
+    every corpus given."""
+    from annotator.training.audio import (
+        DEFAULT_AUGMENTATIONS,
+        DEFAULT_RECIPE,
+        evaluate_speech_model,
+        format_evaluation,
+    )
+    from annotator.training.cross_corpus import (
+        corpus_features,
+        cross_corpus_evaluation,
+        format_cross_corpus,
+        weights_evaluation,
+    )
 
-    _require(data)
-    result = evaluate_speech_model(data, speaker_norm=speaker_norm, progress=_progress())
-    _report(result, json_, format_evaluation)
+    paths = [data] + ([cross] if cross else []) + list(check or [])
+    for path in paths:
+        _require(path)
+    if weights is None and cross is None and not check and not per_speaker:
+        result = evaluate_speech_model(data, speaker_norm=speaker_norm, progress=_progress())
+        _report(result, json_, format_evaluation)
+        return
+    from annotator.emotion.encoder import bundled_encoder
+
+    encoder = bundled_encoder(threads=1)
+    try:
+        if weights is not None:
+            from annotator.emotion.audio import SpeechEmotionModel
+
+            _require(weights)
+            model = SpeechEmotionModel.load(weights)
+            corpora = [
+                corpus_features(p, model.recipe, (), encoder, 0, per_speaker, cache, _progress())
+                for p in paths
+            ]
+            result = weights_evaluation(model, corpora, speaker_norm)
+        else:
+            corpora = [
+                corpus_features(
+                    p,
+                    DEFAULT_RECIPE,
+                    DEFAULT_AUGMENTATIONS,
+                    encoder,
+                    0,
+                    per_speaker,
+                    cache,
+                    _progress(),
+                )
+                for p in paths
+            ]
+            if cross is None:
+                typer.echo(
+                    "annotate: error: --check and --per-speaker need --cross (or --weights)",
+                    err=True,
+                )
+                raise typer.Exit(2)
+            result = cross_corpus_evaluation(
+                corpora[0], corpora[1], corpora[2:], speaker_norm=speaker_norm
+            )
+    except ValueError as problem:
+        typer.echo(f"annotate: error: {problem}", err=True)
+        raise typer.Exit(2) from problem
+    _report(result, json_, format_cross_corpus)
 
 
 def _clip_evidence(clips, options: Options):

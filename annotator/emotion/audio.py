@@ -38,13 +38,30 @@ class FeatureRecipe:
     trim_top_db: float | None = None
     # Statistics over encoder states, concatenated in this order.
     statistics: tuple[str, ...] = ("mean", "std")
+    # Which encoder layers to pool (0 = the convolutional front end, n = the last layer, before
+    # the final layer norm), concatenated in this order; None = the last layer after the final
+    # norm, as CTranslate2 returns it (the first model's recipe).
+    layers: tuple[int, ...] | None = None
+    # Append the prosodic / voice-quality functionals (annotator.emotion.prosody).
+    prosody: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {"trim_top_db": self.trim_top_db, "statistics": list(self.statistics)}
+        return {
+            "trim_top_db": self.trim_top_db,
+            "statistics": list(self.statistics),
+            "layers": None if self.layers is None else list(self.layers),
+            "prosody": self.prosody,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FeatureRecipe:
-        return cls(data.get("trim_top_db"), tuple(data.get("statistics", ("mean", "std"))))
+        layers = data.get("layers")
+        return cls(
+            data.get("trim_top_db"),
+            tuple(data.get("statistics", ("mean", "std"))),
+            None if layers is None else tuple(int(i) for i in layers),
+            bool(data.get("prosody", False)),
+        )
 
 
 def trim_silence(audio: np.ndarray, top_db: float) -> np.ndarray:
@@ -82,7 +99,17 @@ def clip_features(audio: np.ndarray, encoder: WhisperEncoder, recipe: FeatureRec
     audio = np.asarray(audio, dtype=np.float32).reshape(-1)
     if recipe.trim_top_db is not None and audio.size:
         audio = trim_silence(audio, recipe.trim_top_db)
-    return pool_states(encoder.encode(audio), recipe.statistics)
+    if recipe.layers is None:
+        parts = [pool_states(encoder.encode(audio), recipe.statistics)]
+    else:
+        # Layers above the highest one used are never computed.
+        states = encoder.encode_layers(audio, max(recipe.layers))
+        parts = [pool_states(states[layer], recipe.statistics) for layer in recipe.layers]
+    if recipe.prosody:
+        from annotator.emotion import prosody
+
+        parts.append(prosody.functionals(audio))
+    return np.concatenate(parts).astype(np.float32)
 
 
 @dataclass
@@ -124,16 +151,28 @@ class LinearHead:
 
 @dataclass
 class SpeakerNormaliser:
-    """Per-speaker standardisation of pooled features, shrunk toward global statistics.
+    """Per-speaker standardisation of pooled features, shrunk toward the recording, then toward
+    the training statistics.
 
-    With n clips from a speaker, their mean/variance are blended with the training corpus's as
-    (n * speaker + shrinkage * global) / (n + shrinkage): one utterance barely moves away from
-    the global statistics, sixty are essentially the speaker's own.
+    The recording's statistics (every clip passed in one call: all its speakers) are first
+    blended with the training corpus's as (N * recording + shrinkage * global) / (N + shrinkage);
+    each speaker's own mean/variance is then blended with the recording's the same way with their
+    n clips. A speaker with one or two utterances is standardised like the room they speak in
+    (its microphone, its level), not like the studio the model was trained in; a speaker with
+    sixty is essentially standardised on their own.
     """
 
     global_mean: np.ndarray
     global_var: np.ndarray
     shrinkage: float = 10.0
+
+    def _blend(self, rows: np.ndarray, mean: np.ndarray, var: np.ndarray) -> tuple[Any, Any]:
+        n = float(len(rows))
+        weight = self.shrinkage
+        return (
+            (n * rows.mean(axis=0) + weight * mean) / (n + weight),
+            (n * rows.var(axis=0) + weight * var) / (n + weight),
+        )
 
     def __call__(self, features: np.ndarray, speaker_ids: Sequence[Any]) -> np.ndarray:
         features = np.asarray(features, dtype=np.float64)
@@ -141,15 +180,12 @@ class SpeakerNormaliser:
         if len(speakers) != len(features):
             raise ValueError("speaker_ids must have one entry per clip")
         out = np.empty_like(features)
+        if not len(features):
+            return out
+        room_mean, room_var = self._blend(features, self.global_mean, self.global_var)
         for speaker in np.unique(speakers):
             rows = speakers == speaker
-            n = float(rows.sum())
-            mean = (n * features[rows].mean(axis=0) + self.shrinkage * self.global_mean) / (
-                n + self.shrinkage
-            )
-            var = (n * features[rows].var(axis=0) + self.shrinkage * self.global_var) / (
-                n + self.shrinkage
-            )
+            mean, var = self._blend(features[rows], room_mean, room_var)
             out[rows] = (features[rows] - mean) / np.sqrt(var + 1e-8)
         return out
 

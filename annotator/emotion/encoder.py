@@ -25,17 +25,43 @@ MIN_SAMPLES = SAMPLE_RATE // 10
 class WhisperEncoder:
     """Last-layer encoder states of a CTranslate2 Whisper model for one mono 16 kHz clip."""
 
-    def __init__(self, ct2_model: Any, feature_extractor: Any, name: str = "whisper") -> None:
+    def __init__(
+        self,
+        ct2_model: Any,
+        feature_extractor: Any,
+        name: str = "whisper",
+        model_dir: str | Path | None = None,
+    ) -> None:
         # ct2_model is a ctranslate2.models.Whisper (faster_whisper.WhisperModel(...).model);
         # feature_extractor a faster_whisper FeatureExtractor with the model's mel count.
+        # model_dir: the folder the weights came from, read again (lazily) when a recipe needs
+        # every layer's states (`encode_layers`); None for the bundled tiny.en.
         self.model = ct2_model
         self.feature_extractor = feature_extractor
         self.name = name
+        self.model_dir = Path(model_dir) if model_dir is not None else None
+        self._layers: Any = None
 
     @classmethod
-    def from_whisper_model(cls, whisper_model: Any, name: str = "whisper") -> WhisperEncoder:
+    def from_whisper_model(
+        cls, whisper_model: Any, name: str = "whisper", model_dir: str | Path | None = None
+    ) -> WhisperEncoder:
         """Share the model that transcription loaded (a faster_whisper.WhisperModel)."""
-        return cls(whisper_model.model, whisper_model.feature_extractor, name=name)
+        return cls(whisper_model.model, whisper_model.feature_extractor, name, model_dir)
+
+    def encode_layers(self, audio: np.ndarray, upto: int | None = None) -> np.ndarray:
+        """Layer states (upto + 1 or n_layers + 1, frames, dim) for one clip (torch, float32; see
+        annotator/emotion/layer_encoder.py). The weights are read from the model folder on
+        first use: the bundled tiny.en's unless the encoder was made from another folder."""
+        if self._layers is None:
+            from annotator.emotion.layer_encoder import LayerEncoder
+
+            if self.model_dir is None:
+                from annotator.asr.models import bundled_model_dir
+
+                self.model_dir = bundled_model_dir()
+            self._layers = LayerEncoder.from_model_dir(self.model_dir, self.name)
+        return self._layers.encode(self.features(audio), upto)
 
     @classmethod
     def from_model_dir(
@@ -55,7 +81,7 @@ class WhisperEncoder:
         whisper = WhisperModel(
             str(path), device=device, compute_type=compute_type, cpu_threads=threads
         )
-        return cls.from_whisper_model(whisper, name=name)
+        return cls.from_whisper_model(whisper, name=name, model_dir=path)
 
     def features(self, audio: np.ndarray) -> np.ndarray:
         """Log-mel features (n_mels, frames), computed exactly as transcription computes them."""

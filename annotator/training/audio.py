@@ -21,12 +21,12 @@ from annotator.emotion.audio import (
     SpeakerNormaliser,
     SpeechEmotionModel,
     clip_features,
-    trim_silence,
 )
 from annotator.emotion.encoder import WhisperEncoder, bundled_encoder
 from annotator.emotion.labels import LABELS
 from annotator.emotion.probability import softmax
 from annotator.training import metrics
+from annotator.training.augment import augment_audio, clip_rng
 from annotator.training.calibration import fit_temperature
 from annotator.training.corpora import SpeechClip, load_audio, read_corpus
 from annotator.training.linear import fit_logistic_regression
@@ -35,14 +35,17 @@ from annotator.training.linear import fit_logistic_regression
 EMOBOX_FOLDS: tuple[tuple[int, ...], ...] = tuple(
     tuple(range(start, start + 4)) for start in range(1, 25, 4)
 )
-DEFAULT_RECIPE = FeatureRecipe(trim_top_db=None, statistics=("mean", "std"))
-# Inverse L2 strength of the logistic regression; strong regularisation suits 768 features
-# learnt from ~1,200 clips (chosen on the actor-wise folds, see docs/speech-emotion.md).
-DEFAULT_C = 0.01
+# Whisper tiny.en's second encoder layer (of four), mean + std over time, plus prosodic
+# functionals: the middle layer transfers across corpora far better than the last one
+# (RAVDESS <-> EMOVO, docs/speech-emotion.md), and the prosody adds a little on top.
+DEFAULT_RECIPE = FeatureRecipe(statistics=("mean", "std"), layers=(2,), prosody=True)
+# Inverse L2 strength of the logistic regression: 793 features from ~2,000 clips and as many
+# augmented copies (chosen on the cross-corpus protocol, see docs/speech-emotion.md).
+DEFAULT_C = 0.002
 SPEAKER_SHRINKAGE = 10.0
-# Training-only copies of every clip: +1.9 points without speaker normalisation
-# (docs/speech-emotion.md).
-DEFAULT_AUGMENTATIONS: tuple[str, ...] = ("speed", "trim")
+# Training-only copy of every clip through a random recording chain (gain, room, noise /
+# telephone / codec: annotator/training/augment.py).
+DEFAULT_AUGMENTATIONS: tuple[str, ...] = ("realistic",)
 
 
 @dataclass
@@ -71,6 +74,21 @@ class FeatureSet:
         )
 
     @classmethod
+    def concatenate(cls, sets: Sequence[FeatureSet]) -> FeatureSet:
+        """Every row of `sets` in order (their speakers must already be distinct), with the
+        augmented copies all of them have."""
+        sets = [s for s in sets if len(s.labels)]
+        copies = min(len(s.augmented) for s in sets)
+        return cls(
+            features=np.concatenate([s.features for s in sets]),
+            labels=np.concatenate([s.labels for s in sets]),
+            speakers=np.concatenate([s.speakers for s in sets]),
+            paths=[p for s in sets for p in s.paths],
+            augmented=[np.concatenate([s.augmented[k] for s in sets]) for k in range(copies)],
+            augmentations=sets[0].augmentations[:copies],
+        )
+
+    @classmethod
     def load(cls, path: str | Path) -> FeatureSet:
         with np.load(path, allow_pickle=False) as arrays:
             names = tuple(str(a) for a in arrays["augmentations"])
@@ -90,23 +108,6 @@ class Fold:
     test_speakers: tuple[str, ...]
     train: np.ndarray  # row indices
     test: np.ndarray
-
-
-def augment_audio(audio: np.ndarray, kind: str, rng: np.random.Generator) -> np.ndarray:
-    """One training-only transformation of a clip.
-
-    speed: Kaldi-style speed perturbation (resample by 10/9 or 10/11: tempo and pitch move
-    together, like a slightly different voice); trim: cut leading/trailing silence, which
-    RAVDESS clips have and VAD-cut meeting utterances mostly lack.
-    """
-    if kind == "speed":
-        from scipy.signal import resample_poly
-
-        up, down = (10, 9) if rng.random() < 0.5 else (10, 11)
-        return resample_poly(audio, up, down).astype(np.float32)
-    if kind == "trim":
-        return trim_silence(audio, top_db=30.0)
-    raise ValueError(f"unknown augmentation {kind!r}")
 
 
 def extract_features(
@@ -129,8 +130,13 @@ def extract_features(
     for i, clip in enumerate(clips):
         audio = load_audio(clip.path)
         rows.append(clip_features(audio, encoder, recipe))
-        for kind, out in zip(augmentations, augmented_rows, strict=True):
-            out.append(clip_features(augment_audio(audio, kind, rng), encoder, recipe))
+        for k, (kind, out) in enumerate(zip(augmentations, augmented_rows, strict=True)):
+            # A realistic chain draws from its own per-clip generator, so a copy does not
+            # depend on which other augmentations ran before it.
+            # (k counts the realistic copies before this one: the first is always draw 0.)
+            copy = augmentations[:k].count("realistic")
+            draws = clip_rng(seed, i * 10 + copy) if kind == "realistic" else rng
+            out.append(clip_features(augment_audio(audio, kind, draws), encoder, recipe))
         if progress is not None:
             progress(i + 1, len(clips))
 
@@ -262,8 +268,16 @@ def out_of_fold_logits(
     return logits
 
 
+def _recipe_name(recipe: FeatureRecipe) -> str:
+    """ "stats" for the first recipe (last layer), else "layers2-3[-prosody]"."""
+    if recipe.layers is None and not recipe.prosody:
+        return "stats"
+    name = "layers" + "-".join(str(i) for i in recipe.layers or ())
+    return name + ("-prosody" if recipe.prosody else "")
+
+
 def train_speech_model(
-    data: Path,
+    data: Path | Sequence[Path],
     out: Path,
     seed: int = 0,
     encoder: WhisperEncoder | None = None,
@@ -273,7 +287,8 @@ def train_speech_model(
     features: FeatureSet | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> SpeechEmotionModel:
-    """Train both heads on every clip of `data` and save them to `out` (.npz).
+    """Train both heads on every clip of `data` (one corpus or several, each read and augmented
+    on its own) and save them to `out` (.npz).
 
     Temperatures are fitted on out-of-fold logits (speaker-independent folds), so the shipped
     probabilities are calibrated for unseen speakers rather than for the training clips.
@@ -282,11 +297,15 @@ def train_speech_model(
     np.random.seed(seed)
     encoder = encoder or bundled_encoder()
     precomputed = features is not None
+    sources = [Path(data)] if isinstance(data, str | Path) else [Path(d) for d in data]
     if features is None:
-        clips = read_corpus(data)
-        features = extract_features(clips, encoder, recipe, augmentations, seed, progress)
+        sets = [
+            extract_features(read_corpus(source), encoder, recipe, augmentations, seed, progress)
+            for source in sources
+        ]
+        features = FeatureSet.concatenate(sets)
     if len(features.labels) == 0:
-        raise ValueError(f"{data}: no clips found")
+        raise ValueError(f"{', '.join(map(str, sources))}: no clips found")
     heads = {}
     for speaker_norm in (False, True):
         x, augmented = _prepare(features, speaker_norm)
@@ -300,13 +319,14 @@ def train_speech_model(
             head.temperature = fit_temperature(oof, features.labels)
         heads[speaker_norm] = head
     metadata = {
-        "name": "whisper-tiny.en-stats-logreg",
+        "name": f"whisper-{encoder.name}-{_recipe_name(recipe)}-logreg",
         "encoder": encoder.name,
         "classifier": f"standardise + multinomial logistic regression (C={c})",
         "speaker_shrinkage": SPEAKER_SHRINKAGE,
         "augmentations": list(features.augmentations),
         "training_data": {
-            "source": Path(data).name,  # no local absolute paths in shipped weights
+            # Folder names only: no local absolute paths in shipped weights.
+            "source": "+".join(source.name for source in sources),
             "clips": int(len(features.labels)),
             "speakers": int(len(set(features.speakers.tolist()))),
             "class_counts": {

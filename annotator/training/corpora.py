@@ -111,14 +111,70 @@ def read_csv(csv_path: str | Path) -> list[SpeechClip]:
     return clips
 
 
-def read_corpus(data: str | Path) -> list[SpeechClip]:
-    """A `.csv` file -> read_csv; a folder -> read_ravdess."""
+# EMOVO's file-name emotion codes (Italian): no calm.
+EMOVO_CODES: dict[str, str] = {
+    "dis": "disgust",
+    "gio": "happy",
+    "neu": "neutral",
+    "pau": "fearful",
+    "rab": "angry",
+    "sor": "surprised",
+    "tri": "sad",
+}
+_EMOVO = re.compile(r"^(dis|gio|neu|pau|rab|sor|tri)-([fm]\d)-\w+$")
+
+
+def read_emovo(root: str | Path) -> list[SpeechClip]:
+    """EMOVO (Costantini et al., LREC 2014): `EMO-SPEAKER-SENTENCE.ext` below `root`, sorted by
+    path; the speaker is prefixed with the corpus (`emovo_f1`) so it never collides with a
+    RAVDESS actor number."""
+    clips = []
+    for path in sorted(Path(root).rglob("*")):
+        if path.suffix.lower() in MEDIA_EXTENSIONS and (match := _EMOVO.match(path.stem)):
+            clips.append(SpeechClip(path, EMOVO_CODES[match.group(1)], f"emovo_{match.group(2)}"))
+    return clips
+
+
+def read_crema_d(root: str | Path) -> list[SpeechClip]:
+    """CREMA-D-named clips (`1001_DFA_ANG_XX.flv`) below `root`, sorted by path."""
+    clips = []
+    for path in sorted(Path(root).rglob("*")):
+        if path.suffix.lower() in MEDIA_EXTENSIONS and _CREMA_D.match(path.name):
+            clip = label_from_name(path)
+            if clip is not None:
+                clips.append(clip)
+    return clips
+
+
+def corpus_kind(data: str | Path) -> str:
+    """ "csv", "emovo", "crema-d" or "ravdess": which reader a path needs (by its files' names)."""
     data = Path(data)
     if data.is_file() and data.suffix.lower() == ".csv":
+        return "csv"
+    if not data.is_dir():
+        raise FileNotFoundError(f"{data}: expected a corpus folder or a .csv file")
+    for path in sorted(data.rglob("*")):
+        if path.suffix.lower() not in MEDIA_EXTENSIONS:
+            continue
+        if _EMOVO.match(path.stem):
+            return "emovo"
+        if _CREMA_D.match(path.name):
+            return "crema-d"
+        if parse_ravdess_name(path) is not None:
+            return "ravdess"
+    return "ravdess"
+
+
+def read_corpus(data: str | Path) -> list[SpeechClip]:
+    """A `.csv` file -> read_csv; a folder of EMOVO, CREMA-D or RAVDESS names -> its reader."""
+    kind = corpus_kind(data)
+    if kind == "csv":
         return read_csv(data)
-    if data.is_dir():
-        return read_ravdess(data)
-    raise FileNotFoundError(f"{data}: expected a folder in RAVDESS layout or a .csv file")
+    if kind == "emovo":
+        return read_emovo(data)
+    if kind == "crema-d":
+        return read_crema_d(data)
+    return read_ravdess(data)
 
 
 def load_audio(path: str | Path) -> np.ndarray:
