@@ -17,8 +17,8 @@ from annotator.diarization.clustering import THRESHOLD
 
 # Cosine similarity of one utterance's embedding to a speaker's centroid above which it is that
 # speaker. Lower than the batch threshold between centroids (one utterance's embedding is
-# noisier than a mean); measured on the sample meeting, see docs/live.md.
-JOIN_SIMILARITY = 0.45
+# noisier than a mean); chosen on the sample meeting and call, see docs/live.md.
+JOIN_SIMILARITY = 0.55
 # Centroids this similar are one speaker: the batch clustering's stopping distance (Euclidean
 # between unit vectors) as a cosine similarity.
 MERGE_SIMILARITY = 1 - THRESHOLD**2 / 2
