@@ -22,7 +22,7 @@ from annotator.media import SAMPLE_RATE, MediaError, _ffmpeg_problem, ffmpeg_exe
 
 BLOCK_SAMPLES = SAMPLE_RATE // 10  # 0.1 s per read from ffmpeg
 PAUSE = 0.5  # seconds of silence after speech that end a stretch (the speaker stopped)
-MAX_STRETCH = 15.0  # seconds: longer speech is cut at a pause inside it (or hard) and sent on
+MAX_STRETCH = 15.0  # seconds: longer speech is cut at its quietest moment and sent on
 VAD_EVERY = 0.3  # seconds of new audio between two looks for a pause
 SPEECH_PAD_MS = 200  # each stretch keeps this much audio either side of the VAD's speech
 KEEP_HISTORY = 120.0  # seconds of audio kept behind the newest stretch (for clips, embeddings)
@@ -188,7 +188,9 @@ class Stretches:
         self.cut = 0  # absolute sample: everything before it has been sent on or dropped
         self.looked_at = 0  # stream length at the last look
         self.options = VadOptions(
-            min_silence_duration_ms=int(PAUSE * 1000), speech_pad_ms=SPEECH_PAD_MS
+            min_silence_duration_ms=int(PAUSE * 1000),
+            speech_pad_ms=SPEECH_PAD_MS,
+            max_speech_duration_s=MAX_STRETCH,
         )
 
     def finished(self, history: History, ended: bool) -> list[Stretch]:
@@ -199,31 +201,23 @@ class Stretches:
         if not ended and total - self.looked_at < VAD_EVERY * SAMPLE_RATE:
             return []
         self.looked_at = total
-        found: list[Stretch] = []
-        while True:
-            pending = history[self.cut : total]
-            if len(pending) < SAMPLE_RATE // 10:
-                return found
-            speech = get_speech_timestamps(pending, self.options)
-            if not speech:
-                # Silence: keep only the end, where speech may be starting.
-                self.cut = total if ended else max(self.cut, total - SAMPLE_RATE // 2)
-                return found
-            first, last = speech[0]["start"], speech[-1]["end"]
-            stretch = None
-            if ended or len(pending) - last >= PAUSE * SAMPLE_RATE:
-                stretch = Stretch(self.cut + first, self.cut + last)
-            elif last - first > MAX_STRETCH * SAMPLE_RATE:
-                stretch = Stretch(self.cut + first, self.cut + _long_cut(speech, first))
-            if stretch is None:
-                return found
-            found.append(stretch)
-            self.cut = stretch.end
-
-
-def _long_cut(speech: list[dict], first: int) -> int:
-    """Where to end a stretch that runs past MAX_STRETCH: the last pause the VAD found within
-    the limit, else the limit itself."""
-    limit = first + int(MAX_STRETCH * SAMPLE_RATE)
-    ends = [s["end"] for s in speech[:-1] if s["end"] <= limit]
-    return ends[-1] if ends else limit
+        pending = history[self.cut : total]
+        if len(pending) < SAMPLE_RATE // 10:
+            return []
+        speech = get_speech_timestamps(pending, self.options)
+        if not speech:
+            # Silence: keep only the end, where speech may be starting.
+            self.cut = total if ended else max(self.cut, total - SAMPLE_RATE // 2)
+            return []
+        # The VAD joins speech across pauses shorter than PAUSE and splits it at its quietest
+        # moment past MAX_STRETCH, so each region is one stretch; the last one is finished
+        # once PAUSE of silence follows it (or the stream ends).
+        found = []
+        for index, region in enumerate(speech):
+            last = index == len(speech) - 1
+            if last and not ended and len(pending) - region["end"] < PAUSE * SAMPLE_RATE:
+                break
+            found.append(Stretch(self.cut + region["start"], self.cut + region["end"]))
+        if found:
+            self.cut = found[-1].end
+        return found
