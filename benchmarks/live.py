@@ -1,8 +1,9 @@
 """`annotate live -` on a recording played in real time: delay, CPU load, agreement with batch.
 
 For each recording: `annotate REC -o batch.json` (the batch transcript), then the recording is
-played in real time (`ffmpeg -re -i REC -f matroska -`) into `annotate live - -o live.jsonl`,
-started once the live command says its models are loaded. The benchmark follows live.jsonl and
+played in real time (`ffmpeg -re -i REC -c copy -f matroska -`) into
+`annotate live - -o live.jsonl`, started once the live command says its models are loaded. The
+benchmark follows live.jsonl and
 notes when each line appears. Reported:
 
 - delay per utterance: the wall time its line appeared minus the time its end was played
@@ -71,6 +72,10 @@ def play_live(recording: Path, folder: Path) -> tuple[list[dict], list[float], f
     threading.Thread(target=lambda: errors.extend(live.stderr), daemon=True).start()
     player = subprocess.Popen(
         [ffmpeg_executable(), "-hide_banner", "-loglevel", "error", "-re", "-i", str(recording)]
+        # Packets copied as a camera or recorder sends them: re-encoding here (x264's
+        # look-ahead) would add about 2 s before annotate sees the audio. Small clusters,
+        # flushed at once, as a live muxer sends them.
+        + ["-c", "copy", "-cluster_time_limit", "100", "-flush_packets", "1"]
         + ["-f", "matroska", "-"],
         stdout=live.stdin,
     )
