@@ -3,13 +3,12 @@
 For each recording: `annotate REC -o batch.json` (the batch transcript), then the recording is
 played in real time (`ffmpeg -re -i REC -c copy -f matroska -`) into
 `annotate live - -o live.jsonl`, started once the live command says its models are loaded. The
-benchmark follows live.jsonl and
-notes when each line appears. Reported:
+benchmark follows live.jsonl and notes when each line appears. Reported:
 
 - delay per utterance: the wall time its line appeared minus the time its end was played
   (median, 95th percentile, max);
-- CPU: the live command's CPU seconds (with its ffmpeg) per second of stream, and as a share of
-  the machine's cores;
+- CPU: the CPU seconds of the live command, its ffmpeg and the player per second of stream, and
+  as a share of the machine's cores;
 - agreement with the batch transcript: WER of the live text against the batch text; speaker
   agreement (live utterances whose speaker, after the best one-to-one mapping of live to batch
   speakers, is the batch speaker over most of it); emotion agreement (same label as the batch
@@ -123,7 +122,8 @@ def agreement(live: list[dict], batch: list[dict]) -> dict[str, float]:
         speakers = float(np.mean([mapped.get(u["speaker"]) == b["speaker"] for u, b in matched]))
 
     def label(u: dict) -> str | None:
-        found = (u.get("emotion") or {}).get("label")
+        found = u.get("emotion")  # a transcript's {"label": ...}, a truth file's label
+        found = found.get("label") if isinstance(found, dict) else found
         return SAME_EMOTION.get(found, found)
 
     emotions = float(np.mean([label(u) == label(b) for u, b in matched])) if matched else 0.0
@@ -142,6 +142,15 @@ def measure(recording: Path, folder: Path) -> dict:
     records, seen, _, cpu = play_live(recording, folder)
     stream = float(batch["source"]["duration"])
     delays = [t - r["end"] for r, t in zip(records, seen, strict=True)]
+    truth_path = recording.with_suffix(".truth.json")
+    against_truth = {}
+    if truth_path.is_file():  # the sample meeting: both transcripts scored against the truth
+        truth = json.loads(truth_path.read_text())["utterances"]
+        for name, utterances in (("live", records), ("batch", batch["utterances"])):
+            found = agreement(utterances, truth)
+            against_truth[f"truth_{name}"] = {
+                k: round(found[k], 3) for k in ("wer", "speaker_agreement", "emotion_agreement")
+            }
     return {
         "recording": recording.name,
         "seconds": round(stream, 1),
@@ -155,6 +164,7 @@ def measure(recording: Path, folder: Path) -> dict:
             k: round(v, 3) if isinstance(v, float) else v
             for k, v in agreement(records, batch["utterances"]).items()
         },
+        **against_truth,
     }
 
 
