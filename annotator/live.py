@@ -225,6 +225,8 @@ def run_live(
             for stretch in stretches.finished(session.history, ended):
                 session.process(stretch)
             waiting = len(session.history) - stretches.cut
+            # Long silences are not kept either (only audio near the stretches is read again).
+            session.history.forget_before(stretches.cut - int(KEEP_HISTORY * SAMPLE_RATE))
             session.check_pace(stream, waiting)
             if on_tick is not None:
                 on_tick(len(session.history) / SAMPLE_RATE, waiting / SAMPLE_RATE)
