@@ -180,7 +180,11 @@ def live(
         stderr.print(f"annotate: error: {source}: {result.problem}", markup=False)
         code = EXIT_FAILED
     for path, writer in writers:
-        writer.write(result.transcript, path)
+        try:
+            writer.write(result.transcript, path)
+        except (ValueError, OSError) as error:  # a folder that went away, html without media
+            stderr.print(f"annotate: error: {path}: {error}", markup=False)
+            code = EXIT_FAILED
     if not quiet:
         stderr.print(
             f"{len(result.transcript.utterances)} utterances from {result.seconds:.1f} s of "
