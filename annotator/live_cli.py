@@ -160,7 +160,8 @@ def live(
         raise _usage_error(f"{output}: {error.strerror}") from None
     # The models are loaded: what arrives from now on is read at once (a benchmark waits for
     # this line before it starts a real-time stream).
-    stderr.print(f"annotate: reading {source}", markup=False)
+    if not quiet:
+        stderr.print(f"annotate: reading {source}", markup=False)
     view = None
     if not quiet and sys.stderr.isatty():
         from annotator.live_output import LiveView

@@ -57,7 +57,7 @@ def play_live(recording: Path, folder: Path) -> tuple[list[dict], list[float], f
     out = folder / "live.jsonl"
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     live = subprocess.Popen(
-        [sys.executable, "-m", "annotator.cli", "live", "-", "-o", str(out), "-q"],
+        [sys.executable, "-m", "annotator.cli", "live", "-", "-o", str(out)],
         stdin=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -67,6 +67,8 @@ def play_live(recording: Path, folder: Path) -> tuple[list[dict], list[float], f
         if line.startswith("annotate: reading"):
             break
         sys.stderr.write(line)
+    else:
+        raise SystemExit(f"annotate live ended before reading (exit {live.wait()})")
     errors: list[str] = []
     threading.Thread(target=lambda: errors.extend(live.stderr), daemon=True).start()
     player = subprocess.Popen(
