@@ -286,3 +286,27 @@ def test_watch_annotates_a_slowly_copied_recording_once(samples, tmp_path):
     assert "blue" in " ".join(u.text for u in transcript.utterances).lower()
     # The whole file was annotated: the transcript covers its full length.
     assert transcript.source.duration > 1.8
+
+
+def test_the_live_view_shows_the_last_utterances():
+    import io
+
+    from rich.console import Console
+
+    from annotator.live_output import VIEW_LINES, LiveView
+    from annotator.transcript import Utterance
+
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=100, color_system=None)
+    with LiveView(console) as view:
+        for i in range(VIEW_LINES + 3):
+            view.add(
+                Utterance(
+                    id=i, start=i * 2.0, end=i * 2.0 + 1, text=f"line {i}", speaker="SPEAKER_1"
+                )
+            )
+        view.tick(95.0, 12.0)
+    shown = screen.getvalue()
+    assert f"line {VIEW_LINES + 2}" in shown and "SPEAKER_1" in shown
+    assert "stream 01:35, 12 s waiting" in shown
+    assert len(view.recent) == VIEW_LINES  # the oldest scrolled away
