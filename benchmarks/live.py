@@ -108,8 +108,8 @@ def agreement(live: list[dict], batch: list[dict]) -> dict[str, float]:
     reference = " ".join(u["text"] for u in sorted(batch, key=lambda u: u["start"]))
     matched = [(u, max(batch, key=lambda b: overlap(u, b))) for u in live if batch]
     matched = [(u, b) for u, b in matched if overlap(u, b) > 0]
-    live_ids = sorted({u["speaker"] for u, _ in matched if u["speaker"]})
-    batch_ids = sorted({b["speaker"] for _, b in matched if b["speaker"]})
+    live_ids = sorted({u["speaker"] for u in live if u["speaker"]})
+    batch_ids = sorted({b["speaker"] for b in batch if b["speaker"]})
     speakers = float("nan")
     if live_ids and batch_ids:
         time_together = np.zeros((len(live_ids), len(batch_ids)))
