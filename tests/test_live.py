@@ -310,3 +310,35 @@ def test_the_live_view_shows_the_last_utterances():
     assert f"line {VIEW_LINES + 2}" in shown and "SPEAKER_1" in shown
     assert "stream 01:35, 12 s waiting" in shown
     assert len(view.recent) == VIEW_LINES  # the oldest scrolled away
+
+
+@pytest.mark.slow  # waits for ffmpeg's timeout on a file that stopped growing (about 20 s)
+def test_follow_reads_a_file_while_it_grows(meeting_stream, tmp_path, capsys):
+    from annotator.cli import main
+
+    growing, out = tmp_path / "recording.mkv", tmp_path / "live.jsonl"
+    growing.write_bytes(meeting_stream[: len(meeting_stream) // 4])
+    lines_while_growing: list[int] = []
+
+    def record() -> None:  # the rest arrives as a recorder writes it
+        time.sleep(3)
+        with open(growing, "ab") as file:
+            for part in range(1, 4):
+                file.write(
+                    meeting_stream[len(meeting_stream) * part // 4 :][
+                        : len(meeting_stream) // 4 + (part == 3) * 8
+                    ]
+                )
+                file.flush()
+                time.sleep(1.5)
+        lines_while_growing.append(out.read_text().count("\n") if out.exists() else 0)
+
+    recorder = threading.Thread(target=record)
+    recorder.start()
+    with pytest.raises(SystemExit) as exited:
+        main(["live", str(growing), "--follow", "-o", str(out), "-q"])
+    recorder.join()
+    assert exited.value.code == 0, capsys.readouterr().err
+    records = _records(out)
+    assert len(records) >= 5 and lines_while_growing[0] < len(records)
+    assert "kids are talking" in " ".join(r["text"] for r in records).lower()
