@@ -324,11 +324,8 @@ def test_follow_reads_a_file_while_it_grows(meeting_stream, tmp_path, capsys):
         time.sleep(3)
         with open(growing, "ab") as file:
             for part in range(1, 4):
-                file.write(
-                    meeting_stream[len(meeting_stream) * part // 4 :][
-                        : len(meeting_stream) // 4 + (part == 3) * 8
-                    ]
-                )
+                size = len(meeting_stream)
+                file.write(meeting_stream[size * part // 4 : size * (part + 1) // 4])
                 file.flush()
                 time.sleep(1.5)
         lines_while_growing.append(out.read_text().count("\n") if out.exists() else 0)
