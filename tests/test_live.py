@@ -339,3 +339,18 @@ def test_follow_reads_a_file_while_it_grows(meeting_stream, tmp_path, capsys):
     records = _records(out)
     assert len(records) >= 5 and lines_while_growing[0] < len(records)
     assert "kids are talking" in " ".join(r["text"] for r in records).lower()
+
+
+def test_watch_command_annotates_what_lands_and_stops_at_its_limit(samples, tmp_path, capsys):
+    from helpers import meeting_turn
+
+    from annotator.cli import main
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    meeting_turn("lay_red", inbox)
+    with pytest.raises(SystemExit) as exited:
+        main(["watch", str(inbox), "-o", str(tmp_path / "out"), "--settle", "0.5", "--limit", "1"])
+    assert exited.value.code == 0, capsys.readouterr().err
+    transcript = Transcript.from_dict(json.loads((tmp_path / "out" / "lay_red.json").read_text()))
+    assert "red" in " ".join(u.text for u in transcript.utterances).lower()
