@@ -492,6 +492,11 @@ def main(argv: list[str] | None = None) -> None:
             report_app(args[1:], prog_name="annotate report")
         elif args and args[0] == "convert" and not Path("convert").exists():
             convert_app(args[1:], prog_name="annotate convert")
+        elif args and args[0] in ("live", "watch") and not Path(args[0]).exists():
+            from annotator.live_cli import live_app, watch_app
+
+            app = live_app if args[0] == "live" else watch_app
+            app(args[1:], prog_name=f"annotate {args[0]}")
         else:
             annotate_app(args, prog_name="annotate")
     except KeyboardInterrupt:
