@@ -14,8 +14,17 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 
+from annotator.cli_common import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    INTERRUPTED_MESSAGE,
+    EmbedMedia,
+    fail_usage,
+    stderr,
+)
 from annotator.devices import DEVICES
 from annotator.options import DEFAULTS, ENGINES, FUSIONS, PRIORS, Options
 from annotator.user_config import COMMAND_LINE, default_language
@@ -29,17 +38,6 @@ Device = Enum("Device", {name: name for name in DEVICES}, type=str)
 DEFAULT_ENGINE, DEFAULT_FUSION = Engine(DEFAULTS.engine), Fusion(DEFAULTS.fusion)
 DEFAULT_PRIOR, DEFAULT_DEVICE = Prior(DEFAULTS.prior), Device(DEFAULTS.device)
 
-# Shared by `annotate -o x.html` and `annotate report`.
-EmbedMedia = Annotated[
-    bool, typer.Option(help="HTML: put the recording inside the page (small recordings).")
-]
-
-EXIT_OK = 0
-EXIT_FAILED = 1  # one or more inputs could not be annotated
-EXIT_USAGE = 2  # bad arguments: missing input, unknown format, model that cannot load
-EXIT_INTERRUPTED = 130  # Ctrl-C or SIGTERM; finished outputs are intact, the rest resume
-
-INTERRUPTED_MESSAGE = "annotate: interrupted; finished outputs are complete, rerun to resume"
 
 # "\b" keeps click from re-wrapping the paragraph that follows it.
 EXAMPLES = """\b
@@ -57,13 +55,6 @@ Examples:
 
 Exit codes: 0 all done, 1 some inputs failed, 2 usage error, 130 interrupted.
 """
-
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-def _fail_usage(message: str) -> typer.Exit:
-    stderr.print(f"annotate: error: {message}", markup=False)
-    return typer.Exit(EXIT_USAGE)
 
 
 def annotate(
@@ -209,7 +200,7 @@ def annotate(
     from annotator.export import extension_for, format_for
 
     if not input.exists():
-        raise _fail_usage(f"{input}: no such file or folder")
+        raise fail_usage(f"{input}: no such file or folder")
     # The library's warnings (annotator.log) on stderr; a recording's own come with its result.
     from annotator.log import install_command_line_handler, warn
 
@@ -219,7 +210,7 @@ def annotate(
         try:
             language, language_from = default_language()
         except ValueError as error:
-            raise _fail_usage(str(error)) from None
+            raise fail_usage(str(error)) from None
     options = Options(
         engine=engine.value,
         whisper_model=whisper_model,
@@ -245,9 +236,9 @@ def annotate(
     try:
         options.check()
     except ValueError as error:
-        raise _fail_usage(str(error)) from None
+        raise fail_usage(str(error)) from None
     if workers is not None and workers < 1:
-        raise _fail_usage(f"--jobs {workers}: must be 1 or more")
+        raise fail_usage(f"--jobs {workers}: must be 1 or more")
     if ray_address is not None:
         from annotator.runners import SetupError
         from annotator.runners.ray_cluster import require_ray
@@ -255,17 +246,17 @@ def annotate(
         try:
             require_ray()
         except SetupError as error:
-            raise _fail_usage(str(error)) from None
+            raise fail_usage(str(error)) from None
     if input.is_dir():
         files, problems = batch.discover(input)
         for problem in problems:
             warn("annotator.batch", problem)
         if not files:
-            raise _fail_usage(f"{input}: no audio or video files found in this folder")
+            raise fail_usage(f"{input}: no audio or video files found in this folder")
         try:
             fmt = format_for(None, format)
         except ValueError as error:
-            raise _fail_usage(str(error)) from None
+            raise fail_usage(str(error)) from None
         jobs = batch.plan_jobs(files, input, output or input, extension_for(fmt))
     else:
         default = input.with_suffix(f".{extension_for(format or 'json')}")
@@ -275,7 +266,7 @@ def annotate(
         try:
             fmt = format_for(target, format)
         except ValueError as error:
-            raise _fail_usage(f"{target}: {error}") from None
+            raise fail_usage(f"{target}: {error}") from None
         jobs = [batch.Job(input=input, output=target)]
     # Before any model loads: a bad input or an unwritable output fails in about a second.
     from annotator.preflight import first_problem
@@ -363,6 +354,8 @@ def _run_jobs(
         return EXIT_USAGE
 
     if not quiet:
+        from rich.console import Console
+
         from annotator.batch_table import summary_line, summary_table
 
         Console(highlight=False).print(summary_table(results))
@@ -376,97 +369,6 @@ annotate_app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 annotate_app.command(epilog=EXAMPLES)(annotate)
-
-
-def report(
-    transcript: Annotated[Path, typer.Argument(help="A JSON transcript written by annotate.")],
-    output: Annotated[
-        Optional[Path],  # noqa: UP045
-        typer.Option("--output", "-o", help="The HTML file. Default: beside the transcript."),
-    ] = None,
-    media: Annotated[
-        Optional[Path],  # noqa: UP045
-        typer.Option(help="The recording, if it moved since it was annotated."),
-    ] = None,
-    embed_media: EmbedMedia = False,
-) -> None:
-    """Render a JSON transcript as a self-contained HTML report, without rerunning any model."""
-    from annotator.report import write_report
-
-    if not transcript.is_file():
-        raise _fail_usage(f"{transcript}: no such file")
-    target = output or transcript.with_suffix(".html")
-    try:
-        written = write_report(transcript, target, embed_media=embed_media, media=media)
-    except (ValueError, KeyError, OSError) as error:  # not a transcript, media too large, ...
-        stderr.print(f"annotate: error: {transcript}: {error}", markup=False)
-        raise typer.Exit(EXIT_FAILED) from None
-    stderr.print(f"wrote {written}", markup=False)
-
-
-report_app = typer.Typer(
-    add_completion=False,
-    rich_markup_mode=None,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-report_app.command()(report)
-
-
-def convert(
-    transcript: Annotated[Path, typer.Argument(help="A JSON transcript written by annotate.")],
-    output: Annotated[
-        Optional[Path],  # noqa: UP045
-        typer.Option(
-            "--output", "-o", help="The file to write. Default: beside the transcript (needs -f)."
-        ),
-    ] = None,
-    format: Annotated[
-        Optional[str],  # noqa: UP045
-        typer.Option("--format", "-f", help="As for annotate -f. Default: from -o."),
-    ] = None,
-    media: Annotated[
-        Optional[Path],  # noqa: UP045
-        typer.Option(help="HTML, ELAN: the recording, if it moved since it was annotated."),
-    ] = None,
-    embed_media: EmbedMedia = False,
-    emotion_tags: Annotated[
-        bool, typer.Option(help="Show the emotion label in SRT, VTT and TXT lines.")
-    ] = True,
-) -> None:
-    """Write a JSON transcript in another format (ELAN, Praat, RTTM, ...) without rerunning any
-    model."""
-    from annotator.export import extension_for, format_for
-    from annotator.export.convert import convert as convert_file
-
-    if not transcript.is_file():
-        raise _fail_usage(f"{transcript}: no such file")
-    if output is None and format is None:
-        raise _fail_usage("say which format: -o FILE or -f FORMAT")
-    try:
-        fmt = format_for(output, format)
-    except ValueError as error:
-        raise _fail_usage(f"{output or format}: {error}") from None
-    target = output or transcript.with_suffix(f".{extension_for(fmt)}")
-    if target.is_dir():
-        target = target / transcript.with_suffix(f".{extension_for(fmt)}").name
-    if target.resolve() == transcript.resolve():
-        raise _fail_usage(f"{target}: is the transcript itself; choose another output")
-    try:
-        written = convert_file(
-            transcript, target, fmt, emotion_tags=emotion_tags, embed_media=embed_media, media=media
-        )
-    except (ValueError, OSError) as error:  # not a transcript, media too large, ...
-        stderr.print(f"annotate: error: {transcript}: {error}", markup=False)
-        raise typer.Exit(EXIT_FAILED) from None
-    stderr.print(f"wrote {written}", markup=False)
-
-
-convert_app = typer.Typer(
-    add_completion=False,
-    rich_markup_mode=None,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-convert_app.command()(convert)
 
 
 def _raise_interrupt(signum: int, frame: object) -> None:
@@ -488,10 +390,11 @@ def main(argv: list[str] | None = None) -> None:
 
             app = train_app if args[0] == "train" else evaluate_app
             app(args[1:], prog_name=f"annotate {args[0]}")
-        elif args and args[0] == "report" and not Path("report").exists():
-            report_app(args[1:], prog_name="annotate report")
-        elif args and args[0] == "convert" and not Path("convert").exists():
-            convert_app(args[1:], prog_name="annotate convert")
+        elif args and args[0] in ("report", "convert") and not Path(args[0]).exists():
+            from annotator.transcript_cli import convert_app, report_app
+
+            app = report_app if args[0] == "report" else convert_app
+            app(args[1:], prog_name=f"annotate {args[0]}")
         elif args and args[0] in ("live", "watch") and not Path(args[0]).exists():
             from annotator.live_cli import live_app, watch_app
 

@@ -11,21 +11,12 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 
+from annotator.cli_common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, fail_usage, stderr
 from annotator.options import DEFAULTS, Options
 from annotator.user_config import COMMAND_LINE, default_language
 
-# As for `annotate` (annotator.cli): 0 done, 1 failed, 2 usage error, 130 interrupted.
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 INTERRUPTED_MESSAGE = "annotate: interrupted; what was annotated so far is written"
-
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-def _usage_error(message: str) -> typer.Exit:
-    stderr.print(f"annotate: error: {message}", markup=False)
-    return typer.Exit(EXIT_USAGE)
 
 
 LIVE_EXAMPLES = """\b
@@ -62,7 +53,7 @@ def _options(
         try:
             language, language_from = default_language()
         except ValueError as error:
-            raise _usage_error(str(error)) from None
+            raise fail_usage(str(error)) from None
     options = Options(
         whisper_model=whisper_model,
         language=language,
@@ -77,7 +68,7 @@ def _options(
     try:
         options.check()
     except ValueError as error:
-        raise _usage_error(str(error)) from None
+        raise fail_usage(str(error)) from None
     return options
 
 
@@ -131,16 +122,16 @@ def live(
     try:
         fmt = live_format(output, format)
     except ValueError as error:
-        raise _usage_error(f"{output}: {error}") from None
+        raise fail_usage(f"{output}: {error}") from None
     finals = list(final or [output.with_suffix(".json")])
     try:
         writers = [(path, writer_for(format_for(path))) for path in finals]
     except ValueError as error:
-        raise _usage_error(f"--final: {error}") from None
+        raise fail_usage(f"--final: {error}") from None
     if any(path.resolve() == output.resolve() for path in finals):
-        raise _usage_error(f"{output}: is also --final; choose another")
+        raise fail_usage(f"{output}: is also --final; choose another")
     if source != "-" and ":" not in source and not Path(source).exists():
-        raise _usage_error(f"{source}: no such file (a stream? give its URL, or '-')")
+        raise fail_usage(f"{source}: no such file (a stream? give its URL, or '-')")
     options = _options(
         whisper_model, language, threads, emotion, diarize, None, max_speakers, single_speaker
     )
@@ -153,11 +144,11 @@ def live(
     try:
         annotator = worker.load_annotator(options)
     except (ModelLoadError, ValueError) as error:
-        raise _usage_error(str(error)) from None
+        raise fail_usage(str(error)) from None
     try:
         live_file = LiveFile(output, fmt, emotion_tags)
     except OSError as error:
-        raise _usage_error(f"{output}: {error.strerror}") from None
+        raise fail_usage(f"{output}: {error.strerror}") from None
     # The models are loaded: what arrives from now on is read at once (a benchmark waits for
     # this line before it starts a real-time stream).
     if not quiet:
@@ -234,11 +225,11 @@ def watch(
     from annotator.worker import WorkerSettings
 
     if not folder.is_dir():
-        raise _usage_error(f"{folder}: no such folder")
+        raise fail_usage(f"{folder}: no such folder")
     try:
         fmt = format_for(None, format)
     except ValueError as error:
-        raise _usage_error(str(error)) from None
+        raise fail_usage(str(error)) from None
     options = _options(whisper_model, language, threads)
     runner = InProcessRunner(WorkerSettings(options, fmt))
     failed = False
@@ -267,7 +258,7 @@ def watch(
             stop=stop,
         )
     except SetupError as error:
-        raise _usage_error(str(error)) from None
+        raise fail_usage(str(error)) from None
     except KeyboardInterrupt:
         stderr.print(INTERRUPTED_MESSAGE, markup=False)
         raise typer.Exit(EXIT_INTERRUPTED) from None
