@@ -198,9 +198,12 @@ class Diarizer:
                     clean = alone[:, speaker] * span
                     mask = clean if clean.sum() >= min_alone else heard
                     frames = np.flatnonzero(mask[to_segment])
-                    if len(frames) > most:  # the middle MAX_EMBED seconds of the run
-                        start = (len(frames) - most) // 2
-                        frames = frames[start : start + most]
+                    # The middle of the run, at most MAX_EMBED seconds, cut to a multiple of
+                    # 0.25 s: few distinct input lengths let oneDNN reuse its kernels and
+                    # let runs share a forward pass.
+                    keep = min(most, max(len(frames) // 25 * 25, min(len(frames), 25)))
+                    start = (len(frames) - keep) // 2
+                    frames = frames[start : start + keep]
                     key = (index, int(speaker), first, last)
                     pending.setdefault(len(frames), []).append((key, feats[frames]))
                     if len(pending[len(frames)]) == EMBED_BATCH:
