@@ -42,7 +42,7 @@ from annotator.diarization.segmentation import (
 )
 from annotator.media import SAMPLE_RATE, Samples
 
-STEP = 2.5  # seconds between 10 s windows: each frame is seen by four windows
+STEP = 5.0  # seconds between 10 s windows: each frame is seen by two windows
 FRAME_STEP = FRAME_SAMPLES / SAMPLE_RATE  # 16.875 ms
 FBANK_FRAMES = (WINDOW_SAMPLES - 400) // 160 + 1  # 10 ms filterbank frames of a window
 # Added to the log-probability of the powerset classes with a speaker before the argmax.
