@@ -330,6 +330,8 @@ def cost(args: argparse.Namespace) -> None:
     asr = time.perf_counter() - began
     words = [w for s in segments for w in s.words]
     diarizer = Diarizer.load(threads=args.threads)
+    if args.step:
+        diarizer.step = args.step
     began = time.perf_counter()
     windows, activity, local = diarizer.local_speakers(samples)
     networks = time.perf_counter() - began
@@ -340,7 +342,7 @@ def cost(args: argparse.Namespace) -> None:
     diarize_words(samples, words, embedder, DiarizationOptions())
     old = time.perf_counter() - began
     minutes = len(samples) / 16_000 / 60
-    print(f"{recording.name}: {minutes:.1f} min, {args.threads} threads")
+    print(f"{recording.name}: {minutes:.1f} min, {args.threads} threads, step {diarizer.step} s")
     print(f"transcription (faster-whisper tiny.en)  {asr:7.1f} s")
     print(
         f"diarization, segmentation method       {segmentation:7.1f} s ({segmentation / asr:.0%}"
@@ -405,6 +407,7 @@ def main() -> None:
     c = sub.add_parser("cost", help="diarization time against transcription time")
     c.add_argument("--minutes", type=float, default=10)
     c.add_argument("--threads", type=int, default=2)
+    c.add_argument("--step", type=float, default=None, help="seconds between 10 s windows")
     c.add_argument("--work", type=Path, default=Path("/tmp/annotator-speed"))
     o = sub.add_parser("oracle", help="embeddings + clustering on the truth's speech (no ASR)")
     o.add_argument("truth", type=Path, nargs="+")
