@@ -82,7 +82,7 @@ def segments_to_spans(
     """Utterances in time order; empty segments are dropped.
 
     `word_speakers[i]` is the speaker of the i-th word of all segments' words in order (as
-    `annotator.speakers.diarize` returns for `[w for s in segments for w in s.words]`). With it,
+    `annotator.diarization.diarize_words` returns for `[w for s in segments for w in s.words]`). With it,
     a run of words is also cut where the speaker changes, so every utterance has one speaker; a
     segment without words takes the speaker of the word nearest to it in time.
     """
