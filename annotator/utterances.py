@@ -82,9 +82,9 @@ def segments_to_spans(
     """Utterances in time order; empty segments are dropped.
 
     `word_speakers[i]` is the speaker of the i-th word of all segments' words in order (as
-    `annotator.diarization.diarize_words` returns for `[w for s in segments for w in s.words]`). With it,
-    a run of words is also cut where the speaker changes, so every utterance has one speaker; a
-    segment without words takes the speaker of the word nearest to it in time.
+    `annotator.diarization.diarize_words` returns for `[w for s in segments for w in s.words]`).
+    With it, a run of words is also cut where the speaker changes, so every utterance has one
+    speaker; a segment without words takes the speaker of the word nearest to it in time.
     """
     all_words = [w for s in segments for w in s.words]
     if word_speakers is not None and len(word_speakers) != len(all_words):
