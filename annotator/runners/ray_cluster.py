@@ -171,7 +171,7 @@ def _connected(address: str) -> Iterator[None]:
         # Worker output would tear the progress display; it stays in Ray's session logs.
         "log_to_driver": False,
         # The native libraries' settings (annotator/runtime.py): workers get the same.
-        "runtime_env": {"env_vars": set_runtime_environment()},
+        "runtime_env": {"env_vars": {**set_runtime_environment(), **_same_arithmetic()}},
     }
     with ExitStack() as local:
         try:
@@ -193,6 +193,13 @@ def _connected(address: str) -> Iterator[None]:
             yield
         finally:
             ray.shutdown()
+
+
+def _same_arithmetic() -> dict[str, str]:
+    """Ray gives each worker OMP_NUM_THREADS = its CPUs (often 1), and CTranslate2's int8
+    kernels split their sums by that count, so Whisper's scores (and, near a tie, its words)
+    differ from a plain run's in the last digits. Workers get the count a plain run here has."""
+    return {"OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS") or str(os.cpu_count() or 1)}
 
 
 @contextmanager
