@@ -195,13 +195,19 @@ def speaker_turns(
     join_gap: float,
     min_region: float = MIN_REGION,
 ) -> list[SpeakerTurn]:
-    """Each speaker's turns joined across pauses shorter than `join_gap`, every word in the
+    """Each speaker's turns joined across pauses shorter than `join_gap` in which nobody else
+    speaks, every word in the
     nearest turn of its speaker (a turn of its own when none is within `join_gap`); turns without
     words shorter than `min_region` are left out."""
     joined: list[SpeakerTurn] = []
     for turn in sorted(diarization.turns, key=lambda t: (t.speaker, t.start)):
         last = joined[-1] if joined else None
-        if last and last.speaker == turn.speaker and turn.start - last.end < join_gap:
+        if (
+            last
+            and last.speaker == turn.speaker
+            and turn.start - last.end < join_gap
+            and not _someone_else(diarization.turns, turn.speaker, last.end, turn.start)
+        ):
             last.end = max(last.end, float(turn.end))
         else:
             joined.append(SpeakerTurn(float(turn.start), float(turn.end), int(turn.speaker)))
@@ -222,6 +228,11 @@ def speaker_turns(
         turn.add([word])
     kept = [t for t in joined if t.words or t.end - t.start >= min_region]
     return sorted(kept, key=lambda t: (t.start, t.speaker))
+
+
+def _someone_else(turns: Sequence[Any], speaker: int, start: float, end: float) -> bool:
+    """Whether another speaker talks between `start` and `end` (then a pause is a hand-over)."""
+    return any(t.speaker != speaker and t.start < end and t.end > start for t in turns)
 
 
 def unworded_parts(

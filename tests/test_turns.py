@@ -64,6 +64,12 @@ def test_a_speaker_s_turns_join_across_short_pauses_and_take_their_words():
     # The 0.5 s pause joins; the 2 s one does not; the 0.1 s turn without words is dropped.
     assert [(t.start, t.end, t.speaker) for t in turns] == [(0.0, 4.0, 0), (6.0, 7.0, 0)]
     assert [[w.word for w in t.words] for t in turns] == [[" one", " two"], [" three"]]
+    # A pause in which someone else speaks is a hand-over, however short.
+    answered = FakeDiarization([Turn(0.0, 2.0, 0), Turn(2.1, 2.4, 1), Turn(2.5, 4.0, 0)])
+    assert [(t.start, t.end) for t in turns_of(answered, []) if t.speaker == 0] == [
+        (0.0, 2.0),
+        (2.5, 4.0),
+    ]
 
 
 def test_a_word_far_from_its_speaker_s_turns_is_a_turn_of_its_own():
