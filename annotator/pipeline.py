@@ -166,9 +166,7 @@ class Annotator:
             spans = segments_to_spans(asr.segments, options.split, speakers)
             overlaps = [False] * len(spans)
         else:
-            turns = speaker_turns(
-                diarization, words, word_speakers(words, diarization), options.split.long_silence
-            )
+            turns = speaker_turns(diarization, words, word_speakers(words, diarization))
             heard = list(words)
             for turn in turns:
                 for start, end in unworded_parts(turn):
