@@ -27,7 +27,7 @@ from annotator.cli_common import (
 )
 from annotator.devices import DEVICES
 from annotator.options import DEFAULTS, ENGINES, FUSIONS, PRIORS, Options
-from annotator.user_config import COMMAND_LINE, default_language
+from annotator.user_config import chosen_language
 from annotator.utterances import SplitRules
 
 # Choices as Enums: Typer then lists them in --help and rejects others as usage errors (exit 2).
@@ -205,12 +205,10 @@ def annotate(
     from annotator.log import install_command_line_handler, warn
 
     install_command_line_handler(lambda line: stderr.print(line, markup=False))
-    language_from = COMMAND_LINE if language else None
-    if not language:
-        try:
-            language, language_from = default_language()
-        except ValueError as error:
-            raise fail_usage(str(error)) from None
+    try:
+        language, language_from = chosen_language(language)
+    except ValueError as error:
+        raise fail_usage(str(error)) from None
     options = Options(
         engine=engine.value,
         whisper_model=whisper_model,

@@ -14,7 +14,7 @@ import typer
 
 from annotator.cli_common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, fail_usage, stderr
 from annotator.options import DEFAULTS, Options
-from annotator.user_config import COMMAND_LINE, default_language
+from annotator.user_config import chosen_language
 
 INTERRUPTED_MESSAGE = "annotate: interrupted; what was annotated so far is written"
 
@@ -48,12 +48,10 @@ def _options(
     max_speakers: int | None = None,
     single_speaker: bool = False,
 ) -> Options:
-    language_from = COMMAND_LINE if language else None
-    if not language:
-        try:
-            language, language_from = default_language()
-        except ValueError as error:
-            raise fail_usage(str(error)) from None
+    try:
+        language, language_from = chosen_language(language)
+    except ValueError as error:
+        raise fail_usage(str(error)) from None
     options = Options(
         whisper_model=whisper_model,
         language=language,

@@ -42,3 +42,11 @@ def default_language(environ: Mapping[str, str] = os.environ) -> tuple[str | Non
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f'{path}: language must be a language code in quotes, e.g. "en"')
     return value.strip().lower(), str(path)
+
+
+def chosen_language(given: str | None) -> tuple[str | None, str | None]:
+    """The language for a run and where it came from: the command line's when given, else the
+    user's default (ValueError for a bad one, naming where it came from)."""
+    if given:
+        return given, COMMAND_LINE
+    return default_language()
