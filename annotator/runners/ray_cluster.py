@@ -226,7 +226,8 @@ def _private_local_runtime(options: dict[str, Any]) -> Iterator[None]:
     saved = {name: os.environ.get(name) for name in (*_LOCAL_SETTINGS, "HOME")}
     loopback = ray_constants.ENABLE_RAY_CLUSTER
     options["runtime_env"]["env_vars"]["HOME"] = os.path.expanduser("~")
-    own_token = not any(os.environ.get(name) for name in _USER_TOKEN_SETTINGS)
+    users = {name: os.environ.get(name) for name in _USER_TOKEN_SETTINGS}
+    own_token = not any(users.values())
     if own_token:
         os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(32)
     try:
@@ -247,8 +248,13 @@ def _private_local_runtime(options: dict[str, Any]) -> Iterator[None]:
                         os.environ[name] = value
             yield
     finally:
-        if own_token:
-            os.environ.pop("RAY_AUTH_TOKEN", None)
+        # ray.init also leaves RAY_AUTH_MODE=token behind: a later runtime started from this
+        # process would then think the user set a token up and make none.
+        for name, value in users.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 # Read by Ray's processes when they start: the loopback address as this node's address.
