@@ -164,7 +164,7 @@ def evaluate_audio(
     cross: Annotated[
         Optional[Path],  # noqa: UP045
         typer.Option(
-            help="A second corpus (e.g. ../shared/data/emovo): train on each, test on the other, "
+            help="A second corpus (e.g. an EMOVO folder): train on each, test on the other, "
             "on the classes both have; --data's k-fold then keeps this corpus in training."
         ),
     ] = None,

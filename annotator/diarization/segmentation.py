@@ -109,7 +109,7 @@ class SincNet(nn.Module):
         out = self.wav_norm1d(waveforms)
         for index, (conv, norm) in enumerate(zip(self.conv1d, self.norm1d, strict=True)):
             out = conv(out)
-            if index == 0:  # rectified sinc responses, as upstream (SincNet issue 4)
+            if index == 0:  # rectified sinc responses, as upstream pyannote.audio does
                 out = out.abs()
             out = F.leaky_relu(norm(F.max_pool1d(out, 3, stride=3)))
         return out
