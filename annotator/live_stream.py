@@ -75,25 +75,29 @@ class AudioStream:
     def _read(self) -> None:
         assert self.process.stdout is not None
         leftover = b""
-        while True:
-            data = self.process.stdout.read1(BLOCK_SAMPLES * 2)  # type: ignore[attr-defined]
-            if not data:
-                break
-            data = leftover + data
-            whole = len(data) - len(data) % 2
-            leftover = data[whole:]
-            samples = np.frombuffer(data[:whole], dtype="<i2").astype(np.float32) / 32768.0
+        try:
+            while True:
+                data = self.process.stdout.read1(BLOCK_SAMPLES * 2)  # type: ignore[attr-defined]
+                if not data:
+                    break
+                data = leftover + data
+                whole = len(data) - len(data) % 2
+                leftover = data[whole:]
+                samples = np.frombuffer(data[:whole], dtype="<i2").astype(np.float32) / 32768.0
+                with self.changed:
+                    if self.first_arrival is None:
+                        self.first_arrival = time.monotonic()
+                    self.blocks.append(samples)
+                    self.received += len(samples)
+                    self.changed.notify_all()
+            self.process.wait()
+            self.errors.join()
+        finally:
+            # However the reading stops, the stream has ended: a reader that dies must not
+            # leave `take` waiting for samples that will never come.
             with self.changed:
-                if self.first_arrival is None:
-                    self.first_arrival = time.monotonic()
-                self.blocks.append(samples)
-                self.received += len(samples)
+                self.ended = True
                 self.changed.notify_all()
-        self.process.wait()
-        self.errors.join()
-        with self.changed:
-            self.ended = True
-            self.changed.notify_all()
 
     def _read_errors(self) -> None:
         assert self.process.stderr is not None
@@ -106,7 +110,7 @@ class AudioStream:
             if not self.blocks and not self.ended:
                 self.changed.wait(wait)
             blocks, self.blocks = self.blocks, []
-            ended = self.ended and not self.blocks
+            ended = (self.ended or not self.reader.is_alive()) and not self.blocks
         samples = np.concatenate(blocks) if blocks else np.zeros(0, np.float32)
         return samples, ended
 

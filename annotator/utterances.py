@@ -140,7 +140,10 @@ MIN_REGION = 0.25  # seconds: a shorter turn with no words is a click or a breat
 # Joining at 0.5 s or at 1 s scores alike on the AMI excerpts (DER of the joined turns); at 1 s
 # the composed meetings' hand-overs between two people the diarizer confuses became one turn.
 JOIN_GAP = 0.5
-MIN_UNWORDED = 1.0  # seconds: a stretch this long inside a worded turn is decoded again
+# Seconds: a stretch this long inside a worded turn is decoded again. Each stretch costs a
+# Whisper window (0.5-0.8 s of CPU with tiny.en); at 1 s the 10-minute benchmark recording had
+# 20 such stretches, mostly pauses around words, and decoding them cost 63 % of transcription.
+MIN_UNWORDED = 2.0
 MAX_REGION = 30.0  # seconds: Whisper's window; a longer stretch is decoded in parts
 OVERLAP_MIN = 0.1  # seconds two speakers' utterances must share to count as overlapping
 
