@@ -1,20 +1,27 @@
-"""Which face track speaks an utterance: the one whose mouth moves with the utterance's sound.
+"""Which face track speaks: the one whose mouth predicts the speaker's sound.
 
-For every decoded frame inside the utterance each visible track has a mouth-motion value
-(annotator/face_tracks.py: how much its lower face changed since the previous frame) and the
-audio has a level change (how many dB the sound's level moved between the two frames' moments,
-read LEAD later). A speaker's mouth opens and closes as the syllables start and stop; a
-listener's moves on its own schedule (nodding, smiling, talking silently), so over an
-utterance the speaker's motion correlates with the level changes and a listener's does not.
-Both series have single-frame spikes cut and are smoothed over 3 frames. The track with the
-highest Pearson correlation speaks when it clears MIN_CORRELATION and leads the next track by
-MIN_MARGIN; otherwise no track clearly does (the speaker is off screen, or the faces are too
-small or too still to tell) and none is chosen. Thresholds were chosen on the "dev" gallery
-meetings of benchmarks/gallery_meetings.py and measured on its "test" ones (docs/faces.md).
+Every decoded frame (up to 25 a second) gives each visible track a description of its lower
+face (annotator/face_tracks.py: the lowest 2-D DCT coefficients of a 36x24 patch around the
+mouth, how much they changed since the previous frame, and the patch's pixel change) and the
+audio a level (dB over 40 ms). A speaker's lower face opens, closes and changes shape with their
+syllables, so a linear model can predict the loudness of their voice from their own face a few
+frames either side; a listener's face, however much it moves, predicts nothing about someone
+else's voice.
+
+The model is fitted per speaker and per track, with no training data: ridge regression from
+the track's features (lagged -3..+3 frames) to the level, fitted on some of the speaker's
+utterances and scored on the others (cross-validation, so a track is rewarded only for
+predicting sound it was not fitted to). The speaker's face is the track with the best
+held-out correlation when it reaches MIN_SCORE; below that no track clearly speaks (the speaker
+is off screen, or diarization merged two voices) and the face branch says nothing. A single
+utterance with no diarized speaker is cross-validated over its own one-second blocks, which is
+weaker (docs/faces.md). The settings were chosen on the "dev" gallery meetings of
+benchmarks/gallery_meetings.py and measured on its "test" ones.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -22,120 +29,189 @@ import numpy as np
 
 from annotator.media import SAMPLE_RATE, Samples
 
-MIN_SAMPLES = 8  # decoded frames a track needs inside the utterance to be scored
-MIN_CORRELATION = 0.25
-MIN_MARGIN = 0.05
-# The mouth moves slightly before the sound it makes: the audio is read this much later.
-LEAD = 0.04
-SPREAD = 0.02  # seconds outside the two frames where the level is read (see energy_changes)
-ENERGY_WINDOW = 0.03  # seconds of audio around each moment whose level is measured
+MIN_FRAMES = 8  # decoded frames a track needs inside an utterance to be scored there
+MIN_SCORE = 0.35  # held-out correlation of predicted and real level that says "this face speaks"
+LAGS = range(-3, 4)  # frames of the face either side of the sound (mouths lead, and talkers differ)
+RIDGE = 1.0  # ridge penalty, relative to the features' mean variance
+LEVEL_WINDOW = 0.04  # seconds of audio around each frame whose level is the target
+BLOCK_FRAMES = 25  # one utterance alone is cross-validated in blocks of about this many frames
+FOLDS = 4  # a speaker's utterances are split into at most this many folds
+# A speaker's face is decided once they have READY utterances (earlier ones wait for it), on
+# their POOL most recent ones: enough to fit on, and memory that does not grow with the meeting.
+READY = 6
+POOL = 16
 
 
-@dataclass(frozen=True)
-class MotionRow:
-    """One decoded frame: the time since the previous one and each visible track's motion."""
+@dataclass
+class UtteranceMotion:
+    """One utterance's evidence: the sound's level at each decoded frame, and for each track
+    seen in enough of them its features on the frames where it was visible."""
 
-    previous: float  # time of the previous decoded frame, seconds
-    time: float
-    motion: dict[int, float]  # track id -> lower-face change
+    levels: np.ndarray  # (frames,)
+    features: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    # track -> (indices into levels, (len(indices), LAGGED) lagged features)
 
 
 @dataclass(frozen=True)
 class Verdict:
     track: int | None  # the speaking track, None when none clearly speaks
-    scores: dict[int, float] = field(default_factory=dict)  # track id -> correlation
+    scores: dict[int, float] = field(default_factory=dict)  # track id -> held-out correlation
 
 
-def energy_changes(samples: Samples, rows: Sequence[MotionRow]) -> np.ndarray:
-    """How much the sound's level (dB) changed across each row's two frames: from SPREAD before
-    the earlier frame to SPREAD after the later one, both read LEAD later (the counterpart of
-    the mouth's frame-to-frame change). The audio is read in one slice."""
-    half = int(ENERGY_WINDOW * SAMPLE_RATE / 2)
-    early = [r.previous + LEAD - SPREAD for r in rows]
-    late = [r.time + LEAD + SPREAD for r in rows]
-    first = max(0, int(min(early) * SAMPLE_RATE) - half)
-    last = int(max(late) * SAMPLE_RATE) + half + 1
+def levels_at(samples: Samples, times: Sequence[float]) -> np.ndarray:
+    """The sound's level (dB) over LEVEL_WINDOW around each time."""
+    half = int(LEVEL_WINDOW * SAMPLE_RATE / 2)
+    first = max(0, int(min(times) * SAMPLE_RATE) - half)
+    last = int(max(times) * SAMPLE_RATE) + half + 1
     audio = np.asarray(samples[first:last], dtype=np.float64)
-
-    def level(t: float) -> float:
+    out = np.full(len(times), -80.0)
+    for i, t in enumerate(times):
         centre = int(t * SAMPLE_RATE) - first
         piece = audio[max(0, centre - half) : max(0, centre + half)]
-        return 10 * np.log10(float((piece**2).mean()) + 1e-8) if piece.size else -80.0
+        if piece.size:
+            out[i] = 10 * np.log10(float((piece**2).mean()) + 1e-8)
+    return out
 
-    return np.array([abs(level(b) - level(a)) for a, b in zip(early, late, strict=True)])
+
+def lagged(rows: np.ndarray) -> np.ndarray:
+    """Each row beside its neighbours LAGS frames away (edges repeat the first or last row)."""
+    reach = max(abs(k) for k in LAGS)
+    padded = np.pad(rows, ((reach, reach), (0, 0)), mode="edge")
+    return np.hstack([padded[reach - k : reach - k + len(rows)] for k in LAGS])
 
 
-def correlation(x: np.ndarray, y: np.ndarray) -> float:
+def utterance_motion(
+    samples: Samples, times: Sequence[float], features: dict[int, list[tuple[int, np.ndarray]]]
+) -> UtteranceMotion:
+    """Evidence from an utterance's decoded frames: `features` maps a track to (frame index,
+    per-frame features) for the frames it was visible in; tracks seen in fewer than
+    MIN_FRAMES frames are left out."""
+    evidence = UtteranceMotion(levels_at(samples, times) if times else np.zeros(0))
+    for track, rows in features.items():
+        if len(rows) >= MIN_FRAMES:
+            indices = np.array([i for i, _ in rows])
+            evidence.features[track] = (indices, lagged(np.array([f for _, f in rows])))
+    return evidence
+
+
+def _correlation(x: np.ndarray, y: np.ndarray) -> float:
     x, y = x - x.mean(), y - y.mean()
     norm = float(np.sqrt((x**2).sum() * (y**2).sum()))
     return float((x * y).sum() / norm) if norm > 0 else 0.0
 
 
-def _robust(values: np.ndarray) -> np.ndarray:
-    """Spikes cut to median + 3 MAD (a cut or a jolt is not speech), then a 3-frame moving
-    average: syllables last several frames, single-frame flicker is noise."""
-    median = float(np.median(values))
-    spread = float(np.median(np.abs(values - median))) + 1e-6
-    clipped = np.minimum(values, median + 3 * spread)
-    return np.convolve(np.pad(clipped, 1, mode="edge"), np.ones(3) / 3, mode="valid")
+def _held_out(folds: Sequence[tuple[np.ndarray, np.ndarray]]) -> list[np.ndarray]:
+    """Ridge regression fitted on all folds but one, predicting that one: each fold's
+    held-out predictions."""
+    stats = [(x.T @ x, x.T @ y, x.sum(axis=0), y.sum(), len(y)) for x, y in folds]
+    total = [sum(s[i] for s in stats) for i in range(5)]
+    predictions = []
+    for (x, _), own in zip(folds, stats, strict=True):
+        xx, xy, sx, sy, n = (total[i] - own[i] for i in range(5))
+        mean_x, mean_y = sx / n, sy / n
+        covariance = xx / n - np.outer(mean_x, mean_x)
+        target = xy / n - mean_x * mean_y
+        penalty = RIDGE * max(float(np.diag(covariance).mean()), 1e-12)
+        weights = np.linalg.solve(covariance + penalty * np.eye(len(covariance)), target)
+        predictions.append((x - mean_x) @ weights)
+    return predictions
 
 
-def score_tracks(samples: Samples, rows: Sequence[MotionRow]) -> dict[int, float]:
-    """Correlation of each track's mouth motion with the audio energy over the rows where it
-    was visible; tracks seen in fewer than MIN_SAMPLES rows are not scored."""
-    if not rows:
-        return {}
-    energy = energy_changes(samples, rows)
-    tracks = sorted({t for row in rows for t in row.motion})
-    scores: dict[int, float] = {}
-    for track in tracks:
-        kept = [i for i, row in enumerate(rows) if track in row.motion]
-        if len(kept) < MIN_SAMPLES:
+def _blocks(x: np.ndarray, y: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    count = max(2, round(len(y) / BLOCK_FRAMES))
+    edges = np.linspace(0, len(y), count + 1).astype(int)
+    return [(x[a:b], y[a:b]) for a, b in zip(edges[:-1], edges[1:], strict=True)]
+
+
+def score_tracks(utterances: Sequence[UtteranceMotion]) -> tuple[dict[int, float], list[dict]]:
+    """Held-out correlation per track over one speaker's utterances (or one utterance's
+    blocks), and per utterance each track's held-out correlation on that utterance."""
+    pooled: dict[int, float] = {}
+    own: list[dict[int, float]] = [{} for _ in utterances]
+    for track in sorted({t for u in utterances for t in u.features}):
+        present = [i for i, u in enumerate(utterances) if track in u.features]
+        data = {}
+        for i in present:
+            indices, features = utterances[i].features[track]
+            data[i] = (features, utterances[i].levels[indices])
+        if len(present) == 1:
+            predictions = _held_out(_blocks(*data[present[0]]))
+            pooled[track] = own[present[0]][track] = round(
+                _correlation(np.concatenate(predictions), data[present[0]][1]), 4
+            )
             continue
-        motion = _robust(np.array([rows[i].motion[track] for i in kept]))
-        sound = _robust(energy[kept])
-        # Talkers differ in how far their mouth leads their sound: the best of three alignments.
-        scores[track] = round(
-            max(
-                correlation(
-                    motion[max(0, -k) : len(motion) - max(0, k)],
-                    sound[max(0, k) :][: len(motion) - abs(k)],
-                )
-                for k in (-1, 0, 1)
-            ),
-            4,
+        # Whole utterances per fold: neighbouring frames are alike, so splitting an utterance
+        # between fitting and scoring would flatter every track.
+        count = min(FOLDS, len(present))
+        groups = [present[k::count] for k in range(count)]
+        folds = [
+            (np.vstack([data[i][0] for i in group]), np.concatenate([data[i][1] for i in group]))
+            for group in groups
+        ]
+        predictions = _held_out(folds)
+        pooled[track] = round(
+            _correlation(np.concatenate(predictions), np.concatenate([y for _, y in folds])), 4
         )
-    return scores
+        for group, predicted in zip(groups, predictions, strict=True):
+            edges = np.cumsum([0] + [len(data[i][1]) for i in group])
+            for i, a, b in zip(group, edges[:-1], edges[1:], strict=True):
+                own[i][track] = round(_correlation(predicted[a:b], data[i][1]), 4)
+    return pooled, own
 
 
 def choose(scores: dict[int, float]) -> Verdict:
     """The clearly speaking track, or none."""
-    ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
-    if not ranked:
+    if not scores:
         return Verdict(None, scores)
-    best, value = ranked[0]
-    runner_up = ranked[1][1] if len(ranked) > 1 else -1.0
-    if value >= MIN_CORRELATION and value - runner_up >= MIN_MARGIN:
-        return Verdict(best, scores)
-    return Verdict(None, scores)
+    best = max(scores, key=scores.__getitem__)
+    return Verdict(best if scores[best] >= MIN_SCORE else None, scores)
 
 
-class SpeakerEvidence:
-    """Each diarized speaker's track scores so far, averaged over their utterances: one
-    utterance's correlation is noisy (a listener's silent talking can match the sound for a
-    second or two), the same face matching the same voice utterance after utterance is not."""
+@dataclass(frozen=True)
+class Decision:
+    index: int  # the utterance's index
+    track: int | None  # the face it reads, None for none
+    scores: dict[int, float]  # the speaker's held-out correlation of each track visible there
+
+
+class SpeakerFaces:
+    """Decides each utterance's face from its diarized speaker's utterances together.
+
+    One utterance's evidence is a second or two of frames, and a listener's silent talking can
+    match the sound that long; the same face predicting the same voice over many utterances is
+    the speaker's. Utterances wait until their speaker has READY of them (or the recording ends);
+    after that each is decided as it comes, on the speaker's POOL latest. An utterance reads the
+    speaker's face only when that face is visible in it and predicts its own sound better than
+    chance (a diarization that merged two voices does not make one face speak for both).
+    Utterances without a speaker are decided alone.
+    """
 
     def __init__(self) -> None:
-        self._sums: dict[str, dict[int, list[float]]] = {}
+        self._pools: dict[str, deque[tuple[int, UtteranceMotion]]] = {}
+        self._waiting: dict[str, list[int]] = {}
 
-    def add(self, speaker: str | None, scores: dict[int, float]) -> dict[int, float]:
-        """Record this utterance's scores; the speaker's mean score of each track visible now
-        (the utterance's own scores when the speaker is unknown)."""
+    def add(self, index: int, speaker: str | None, evidence: UtteranceMotion) -> list[Decision]:
+        """Take an utterance's evidence; the decisions it makes possible (maybe none yet)."""
         if speaker is None:
-            return scores
-        sums = self._sums.setdefault(speaker, {})
-        for track, value in scores.items():
-            total = sums.setdefault(track, [0.0, 0.0])
-            total[0] += value
-            total[1] += 1
-        return {t: round(sums[t][0] / sums[t][1], 4) for t in scores}
+            scores, _ = score_tracks([evidence])
+            return [Decision(index, choose(scores).track, scores)]
+        pool = self._pools.setdefault(speaker, deque(maxlen=POOL))
+        pool.append((index, evidence))
+        self._waiting.setdefault(speaker, []).append(index)
+        return self._decide(speaker) if len(pool) >= READY else []
+
+    def finish(self) -> list[Decision]:
+        """Decide every utterance still waiting (the recording has ended)."""
+        return [d for speaker in list(self._waiting) for d in self._decide(speaker)]
+
+    def _decide(self, speaker: str) -> list[Decision]:
+        pool = self._pools[speaker]
+        positions = {index: k for k, (index, _) in enumerate(pool)}
+        scores, own = score_tracks([evidence for _, evidence in pool])
+        track = choose(scores).track
+        decisions = []
+        for index in self._waiting.pop(speaker, []):
+            mine = own[positions[index]]
+            reads = track if track is not None and mine.get(track, -1.0) >= 0 else None
+            decisions.append(Decision(index, reads, {t: scores[t] for t in mine}))
+        return decisions

@@ -3,8 +3,9 @@
 A track is one face seen at about the same place and size from one detection frame to the next
 (a gallery tile, a person at a table). Tracks keep their id for the whole recording, so the
 transcript can say which face was read for each utterance and which face each speaker has.
-Between detection frames a track keeps its last box; the mouth motion of a track in a frame is
-how much the lower face's pixels changed since the previous decoded frame, inside that box.
+Between detection frames a track keeps its last box; in every decoded frame the lower face
+inside that box is described for annotator/active_speaker.py (its coarse shape and how it
+changed since the previous frame).
 """
 
 from __future__ import annotations
@@ -35,7 +36,9 @@ class Detection(Protocol):
 
 MIN_IOU = 0.3  # boxes overlapping less than this are different faces...
 MAX_SIZE_RATIO = 1.6  # ...and so are boxes whose sides differ more than this
-MOUTH_SIZE = (24, 12)  # the lower-face patch is compared at this size (width, height)
+PATCH_SIZE = (36, 24)  # the lower face is described at this size (width, height)
+DCT_SHAPE = (4, 5)  # DCT coefficients kept (rows, columns): coarse shape, not texture
+MOTION_SCALE = 25.5  # the pixel change on about the DCT coefficients' scale
 
 
 @dataclass
@@ -113,36 +116,43 @@ class FaceTracker:
 
 
 def mouth_region(d: Detection, width: int, height: int) -> tuple[int, int, int, int]:
-    """(x0, y0, x1, y1) of the lower face: around the mouth corners when the detector gave
-    them, else the lower part of the box; clipped to the frame."""
+    """(x0, y0, x1, y1) of the lower face: 0.9 x 0.6 face sides around the mouth corners when
+    the detector gave them, else around the box's lower quarter; clipped to the frame."""
     side = d.side
     if len(d.landmarks) >= 10:
         cx = (d.landmarks[6] + d.landmarks[8]) / 2
         cy = (d.landmarks[7] + d.landmarks[9]) / 2
     else:
         cx, cy = d.x + d.width / 2, d.y + d.height * 0.75
-    x0, x1 = cx - 0.35 * side, cx + 0.35 * side
-    y0, y1 = cy - 0.2 * side, cy + 0.25 * side
-    return (
-        int(max(0, x0)),
-        int(max(0, y0)),
-        int(min(width, max(x0 + 2, x1))),
-        int(min(height, max(y0 + 2, y1))),
-    )
+    x0, x1 = cx - 0.45 * side, cx + 0.45 * side
+    y0, y1 = cy - 0.3 * side, cy + 0.3 * side
+    return int(max(0, x0)), int(max(0, y0)), int(min(width, x1)), int(min(height, y1))
 
 
-def _patch(gray: np.ndarray, region: tuple[int, int, int, int]) -> np.ndarray:
+def mouth_patch(gray: np.ndarray, d: Detection) -> np.ndarray | None:
+    """The lower face as a PATCH_SIZE float patch (0..1); None when it is off the frame."""
     import cv2
 
-    x0, y0, x1, y1 = region
-    return cv2.resize(gray[y0:y1, x0:x1], MOUTH_SIZE, interpolation=cv2.INTER_AREA).astype(np.int16)
-
-
-def mouth_motion(previous: np.ndarray, current: np.ndarray, d: Detection) -> float | None:
-    """Mean absolute change of the lower-face patch between two gray frames (gray levels);
-    None when the patch is off the frame."""
-    height, width = current.shape[:2]
-    x0, y0, x1, y1 = region = mouth_region(d, width, height)
-    if x1 - x0 < 2 or y1 - y0 < 2:
+    height, width = gray.shape[:2]
+    x0, y0, x1, y1 = mouth_region(d, width, height)
+    if x1 - x0 < 4 or y1 - y0 < 4:
         return None
-    return float(np.abs(_patch(previous, region) - _patch(current, region)).mean())
+    patch = cv2.resize(gray[y0:y1, x0:x1], PATCH_SIZE, interpolation=cv2.INTER_AREA)
+    return patch.astype(np.float32) / 255.0
+
+
+def mouth_features(previous: np.ndarray, current: np.ndarray, d: Detection) -> np.ndarray | None:
+    """What the lower face looks like in `current` and how it changed since `previous` (two gray
+    frames, the track's box `d`): its lowest DCT_SHAPE 2-D DCT coefficients (the mouth's
+    opening and shape, coarsely), their absolute change, and the mean pixel change around the
+    mouth. None when the patch is off the frame."""
+    import cv2
+
+    before, now = mouth_patch(previous, d), mouth_patch(current, d)
+    if before is None or now is None:
+        return None
+    rows, columns = DCT_SHAPE
+    shape_before = cv2.dct(before)[:rows, :columns].ravel()
+    shape_now = cv2.dct(now)[:rows, :columns].ravel()
+    motion = float(np.abs(now[4:20, 6:30] - before[4:20, 6:30]).mean()) * MOTION_SCALE
+    return np.concatenate([shape_now, np.abs(shape_now - shape_before), [motion]])

