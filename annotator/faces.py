@@ -10,8 +10,7 @@ docs/faces.md).
 
 from __future__ import annotations
 
-import heapq
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import takewhile
 
@@ -220,7 +219,7 @@ def collect_faces(
     detector: FaceDetector,
     keep_crops: bool = False,
     audio: Samples | None = None,
-    motion_frames: Iterable[tuple[float, np.ndarray]] = (),
+    motion_from: Callable[[float], Iterable[tuple[float, np.ndarray]]] | None = None,
     scale: float = 1.0,
     speakers: Sequence[str | None] | None = None,
 ) -> FaceScan:
@@ -230,8 +229,10 @@ def collect_faces(
     Only frames inside a span are looked at; faces are detected in every one of `frames` and
     linked into tracks. With one face in a span (or no `audio`) the speaker is the largest,
     most persistent face, as it always was; with several, the one whose lower face predicts
-    the sound (annotator/active_speaker.py), described on `motion_frames` (time-ordered gray
-    frames of the same size, every frame of the video), or none when no face clearly does.
+    the sound (annotator/active_speaker.py), or none when no face clearly does. The lower faces
+    are described on every frame of the video: `motion_from(time)` gives them (time-ordered
+    gray frames of the same size from `time` on), and is called once, when a second face is
+    first seen, so a video that never shows two faces at once never decodes them.
     With `speakers` (each span's diarized speaker), a speaker's utterances are decided
     together (`SpeakerFaces`). `scale` converts frame pixels to the recording's.
     """
@@ -280,13 +281,29 @@ def collect_faces(
         speaker = speakers[index] if speakers is not None else None
         decided(speaker_faces.add(index, speaker, evidence))
 
-    # Detection frames (kind 0) and motion frames (kind 1) in one time order.
-    events = heapq.merge(
-        ((time, 0, frame) for time, frame in frames),
-        ((time, 1, frame) for time, frame in motion_frames),
-        key=lambda event: (event[0], event[1]),
-    )
-    for time, kind, frame in events:
+    motion_frames: Iterator[tuple[float, np.ndarray]] = iter(())
+    pending_motion: list[tuple[float, np.ndarray]] = []  # one frame read ahead
+
+    def motion_until(time: float) -> Iterator[tuple[float, int, np.ndarray]]:
+        while True:
+            if not pending_motion:
+                following = next(motion_frames, None)
+                if following is None:
+                    return
+                pending_motion.append(following)
+            if pending_motion[0][0] >= time:
+                return
+            moment, image = pending_motion.pop()
+            yield moment, 1, image
+
+    def events() -> Iterator[tuple[float, int, np.ndarray]]:
+        """Detection frames (kind 0) and motion frames (kind 1) in one time order."""
+        for time, frame in frames:
+            yield from motion_until(time)
+            yield time, 0, frame
+        yield from motion_until(float("inf"))
+
+    for time, kind, frame in events():
         while cursor < len(order) and spans[order[cursor]][1] < time:
             finish(order[cursor])
             cursor += 1
@@ -303,6 +320,9 @@ def collect_faces(
             faces = [(t, d, _cut(frame, d, True)) for t, d in zip(ids, detections, strict=True)]
             for track, d, (_, crop) in faces:
                 tracker.offer_thumbnail(track, d, crop)
+            if motion_from is not None and audio is not None and len(detections) > 1:
+                motion_frames = iter(motion_from(time))
+                motion_from = None
             for index in inside:
                 results[index].sampled += 1
                 seen.setdefault(index, []).append(_Seen(time, faces))
@@ -348,15 +368,16 @@ def scan_faces(
         return FaceScan([None] * len(spans))
     until = max(end for _, end in spans)
     frames = stream_frames(info, fps, frame_width, until=until, decoder_options=decoder_options)
-    motion_frames: Iterable[tuple[float, np.ndarray]] = ()
-    if audio is not None:
-        # A second decoder for mouth motion: every frame (skipping non-reference frames leaves
-        # gaps of 2-3 frames, and chose the speaker in 34 of 49 dev turns against 40 of 49),
-        # luma only. The detection frames stay exactly those of the stream above.
-        rate = max(fps, min(motion_fps, info.fps or motion_fps))
-        motion_frames = stream_frames(info, rate, frame_width, until=until, gray=True)
+    rate = max(fps, min(motion_fps, info.fps or motion_fps))
+
+    def motion_from(start: float) -> Iterator[tuple[float, np.ndarray]]:
+        # A second decoder for the lower faces: every frame (skipping non-reference frames
+        # leaves gaps of 2-3 frames, which lose the syllables), luma only. The detection frames
+        # stay exactly those of the stream above.
+        return stream_frames(info, rate, frame_width, until=until, gray=True, start=start)
+
     scale = (info.width or frame_width) / frame_size(info, frame_width)[0]
-    return collect_faces(frames, spans, detector, keep_crops, audio, motion_frames, scale, speakers)
+    return collect_faces(frames, spans, detector, keep_crops, audio, motion_from, scale, speakers)
 
 
 def speaker_faces(

@@ -256,13 +256,15 @@ def stream_frames(
     until: float | None = None,
     decoder_options: tuple[str, ...] = (),
     gray: bool = False,
+    start: float = 0.0,
 ) -> Iterator[tuple[float, np.ndarray]]:
     """Yield (time, BGR frame) sampled at `fps`, decoding the video once, in time order.
 
     ffmpeg does the sampling and scaling, so only the sampled frames reach Python and no more
-    than one frame is held at a time. Frame k is taken at time k / fps from the stream's start.
-    Stops (and stops ffmpeg) after `until` seconds. `decoder_options` go before the input
-    (such as `-skip_frame noref`). With `gray`, frames are 8-bit luma (height x width).
+    than one frame is held at a time. Frame k is taken at time start + k / fps (`start`: where
+    decoding begins, seconds from the stream's start). Stops (and stops ffmpeg) after `until`
+    seconds. `decoder_options` go before the input (such as `-skip_frame noref`). With `gray`,
+    frames are 8-bit luma (height x width).
     """
     import ffmpeg
 
@@ -277,7 +279,9 @@ def stream_frames(
     )
     if until is not None:
         # Let ffmpeg stop on its own shortly after the last frame we need.
-        command[1:1] = ["-t", f"{until + 1.0 / fps + 0.5:.3f}"]
+        command[1:1] = ["-t", f"{until - start + 1.0 / fps + 0.5:.3f}"]
+    if start > 0:
+        command[1:1] = ["-ss", f"{start:.3f}"]  # before the input: seeks, then decodes from there
     command[1:1] = list(decoder_options)
     shape = (height, width) if gray else (height, width, 3)
     bytes_per_frame = int(np.prod(shape))
@@ -289,7 +293,7 @@ def stream_frames(
             buffer = process.stdout.read(bytes_per_frame)
             if len(buffer) < bytes_per_frame:
                 break
-            time = index / fps
+            time = start + index / fps
             if until is not None and time > until:
                 break
             yield time, np.frombuffer(buffer, dtype=np.uint8).reshape(shape)

@@ -1,0 +1,80 @@
+"""Deciding which face speaks from a speaker's utterances together (annotator/active_speaker.py),
+on made-up evidence where one face's features follow the sound and the others' do not."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from annotator.active_speaker import READY, SpeakerFaces, UtteranceMotion, lagged, score_tracks
+
+FEATURES = 41  # as annotator/face_tracks.mouth_features describes a frame
+
+
+def syllables(rng: np.random.Generator, frames: int) -> np.ndarray:
+    """A level (dB) that rises and falls a few times a second, like speech."""
+    noise = np.convolve(rng.normal(size=frames + 8), np.ones(5) / 5, mode="valid")[:frames]
+    return -30 + 15 * noise
+
+
+def utterance(rng, frames: int, speaking: int | None, tracks=(0, 1, 2)) -> UtteranceMotion:
+    """Evidence where track `speaking` (if any) moves with the sound, one frame ahead of it."""
+    levels = syllables(rng, frames)
+    evidence = UtteranceMotion(levels)
+    for track in tracks:
+        rows = rng.normal(size=(frames, FEATURES))
+        if track == speaking:
+            rows[:, :5] += 0.1 * np.roll(levels, -1)[:, None]  # the mouth leads the sound
+        evidence.features[track] = (np.arange(frames), lagged(rows))
+    return evidence
+
+
+def test_a_speakers_utterances_wait_then_read_the_face_that_speaks():
+    rng = np.random.default_rng(0)
+    faces = SpeakerFaces()
+    decisions = []
+    for index in range(READY + 2):
+        made = faces.add(index, "SPEAKER_00", utterance(rng, 50, speaking=1))
+        if index < READY - 1:
+            assert made == []  # too few utterances yet: they wait
+        decisions += made
+    assert faces.finish() == []
+    assert [d.index for d in decisions] == list(range(READY + 2))
+    assert all(d.track == 1 for d in decisions), [(d.track, d.scores) for d in decisions]
+    assert all(d.scores[1] > max(d.scores[0], d.scores[2]) for d in decisions)
+
+
+def test_an_off_screen_speaker_reads_no_face():
+    rng = np.random.default_rng(1)
+    faces = SpeakerFaces()
+    for index in range(3):
+        assert faces.add(index, "SPEAKER_01", utterance(rng, 60, speaking=None)) == []
+    decisions = faces.finish()  # the recording ended before the speaker had READY utterances
+    assert len(decisions) == 3 and all(d.track is None for d in decisions)
+
+
+def test_without_a_speaker_each_utterance_is_decided_alone():
+    # Alone, an utterance is cross-validated over its own 1-second blocks: weaker evidence than
+    # a speaker's utterances together, so these are long ones (10 s).
+    rng = np.random.default_rng(2)
+    faces = SpeakerFaces()
+    (decision,) = faces.add(0, None, utterance(rng, 250, speaking=2))
+    assert decision.track == 2
+    (decision,) = faces.add(1, None, utterance(rng, 250, speaking=None))
+    assert decision.track is None, decision.scores
+
+
+def test_the_speakers_face_must_be_visible_in_the_utterance():
+    rng = np.random.default_rng(3)
+    faces = SpeakerFaces()
+    for index in range(READY - 1):
+        faces.add(index, "SPEAKER_00", utterance(rng, 50, speaking=0))
+    hidden = faces.add(READY - 1, "SPEAKER_00", utterance(rng, 50, speaking=None, tracks=(1, 2)))
+    assert [d.track for d in hidden[:-1]] == [0] * (READY - 1)
+    assert hidden[-1].track is None  # face 0 left the screen for that utterance
+
+
+def test_scores_are_held_out_so_noise_scores_near_zero():
+    rng = np.random.default_rng(4)
+    pooled, own = score_tracks([utterance(rng, 40, speaking=None) for _ in range(8)])
+    assert set(pooled) == {0, 1, 2} and len(own) == 8
+    assert max(abs(v) for v in pooled.values()) < 0.3  # 120 features, no fitting to the noise
