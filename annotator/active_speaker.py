@@ -40,6 +40,7 @@ FOLDS = 4  # a speaker's utterances are split into at most this many folds
 # their POOL most recent ones: enough to fit on, and memory that does not grow with the meeting.
 READY = 6
 POOL = 16
+REFIT = 4
 
 
 @dataclass
@@ -49,7 +50,7 @@ class UtteranceMotion:
 
     levels: np.ndarray  # (frames,)
     features: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
-    # track -> (indices into levels, (len(indices), LAGGED) lagged features)
+    # track -> (indices into levels, its features on those frames, float32: lagged when scored)
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ def utterance_motion(
     for track, rows in features.items():
         if len(rows) >= MIN_FRAMES:
             indices = np.array([i for i, _ in rows])
-            evidence.features[track] = (indices, lagged(np.array([f for _, f in rows])))
+            evidence.features[track] = (indices, np.array([f for _, f in rows], np.float32))
     return evidence
 
 
@@ -100,21 +101,42 @@ def _correlation(x: np.ndarray, y: np.ndarray) -> float:
     return float((x * y).sum() / norm) if norm > 0 else 0.0
 
 
-def _held_out(folds: Sequence[tuple[np.ndarray, np.ndarray]]) -> list[np.ndarray]:
-    """Ridge regression fitted on all folds but one, predicting that one: each fold's
-    held-out predictions."""
+@dataclass(frozen=True)
+class Model:
+    """A ridge regression from a track's lagged features to the sound's level."""
+
+    mean: np.ndarray
+    weights: np.ndarray
+
+    def correlation(self, features: np.ndarray, levels: np.ndarray) -> float:
+        """How well it predicts `levels` from `features` (one utterance's, not lagged yet)."""
+        return _correlation(
+            (lagged(features.astype(np.float64)) - self.mean) @ self.weights, levels
+        )
+
+
+_Stats = tuple[np.ndarray, np.ndarray, np.ndarray, float, int]  # x'x, x'y, sum x, sum y, n
+
+
+def _fit(stats: _Stats) -> Model:
+    xx, xy, sx, sy, n = stats
+    mean_x, mean_y = sx / n, sy / n
+    covariance = xx / n - np.outer(mean_x, mean_x)
+    target = xy / n - mean_x * mean_y
+    penalty = RIDGE * max(float(np.diag(covariance).mean()), 1e-12)
+    return Model(mean_x, np.linalg.solve(covariance + penalty * np.eye(len(covariance)), target))
+
+
+def _held_out(folds: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[list[np.ndarray], Model]:
+    """Each fold's predictions by a model fitted on all the other folds, and the model fitted
+    on them all (for utterances still to come)."""
     stats = [(x.T @ x, x.T @ y, x.sum(axis=0), y.sum(), len(y)) for x, y in folds]
-    total = [sum(s[i] for s in stats) for i in range(5)]
+    total = tuple(sum(s[i] for s in stats) for i in range(5))
     predictions = []
     for (x, _), own in zip(folds, stats, strict=True):
-        xx, xy, sx, sy, n = (total[i] - own[i] for i in range(5))
-        mean_x, mean_y = sx / n, sy / n
-        covariance = xx / n - np.outer(mean_x, mean_x)
-        target = xy / n - mean_x * mean_y
-        penalty = RIDGE * max(float(np.diag(covariance).mean()), 1e-12)
-        weights = np.linalg.solve(covariance + penalty * np.eye(len(covariance)), target)
-        predictions.append((x - mean_x) @ weights)
-    return predictions
+        model = _fit(tuple(t - o for t, o in zip(total, own, strict=True)))  # type: ignore[arg-type]
+        predictions.append((x - model.mean) @ model.weights)
+    return predictions, _fit(total)  # type: ignore[arg-type]
 
 
 def _blocks(x: np.ndarray, y: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -123,22 +145,31 @@ def _blocks(x: np.ndarray, y: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]
     return [(x[a:b], y[a:b]) for a, b in zip(edges[:-1], edges[1:], strict=True)]
 
 
-def score_tracks(utterances: Sequence[UtteranceMotion]) -> tuple[dict[int, float], list[dict]]:
-    """Held-out correlation per track over one speaker's utterances (or one utterance's
-    blocks), and per utterance each track's held-out correlation on that utterance."""
-    pooled: dict[int, float] = {}
-    own: list[dict[int, float]] = [{} for _ in utterances]
+@dataclass
+class Scores:
+    """One speaker's (or one utterance's) evidence scored: per track the held-out correlation
+    over all of it, per utterance each track's held-out correlation there, and per track the
+    model fitted on all of it."""
+
+    pooled: dict[int, float]
+    own: list[dict[int, float]]
+    models: dict[int, Model]
+
+
+def score_tracks(utterances: Sequence[UtteranceMotion]) -> Scores:
+    """Cross-validated scores of every track over one speaker's utterances (one utterance
+    alone: over its blocks of about a second)."""
+    scores = Scores({}, [{} for _ in utterances], {})
     for track in sorted({t for u in utterances for t in u.features}):
         present = [i for i, u in enumerate(utterances) if track in u.features]
         data = {}
         for i in present:
             indices, features = utterances[i].features[track]
-            data[i] = (features, utterances[i].levels[indices])
+            data[i] = (lagged(features.astype(np.float64)), utterances[i].levels[indices])
         if len(present) == 1:
-            predictions = _held_out(_blocks(*data[present[0]]))
-            pooled[track] = own[present[0]][track] = round(
-                _correlation(np.concatenate(predictions), data[present[0]][1]), 4
-            )
+            predictions, scores.models[track] = _held_out(_blocks(*data[present[0]]))
+            value = round(_correlation(np.concatenate(predictions), data[present[0]][1]), 4)
+            scores.pooled[track] = scores.own[present[0]][track] = value
             continue
         # Whole utterances per fold: neighbouring frames are alike, so splitting an utterance
         # between fitting and scoring would flatter every track.
@@ -148,15 +179,14 @@ def score_tracks(utterances: Sequence[UtteranceMotion]) -> tuple[dict[int, float
             (np.vstack([data[i][0] for i in group]), np.concatenate([data[i][1] for i in group]))
             for group in groups
         ]
-        predictions = _held_out(folds)
-        pooled[track] = round(
-            _correlation(np.concatenate(predictions), np.concatenate([y for _, y in folds])), 4
-        )
+        predictions, scores.models[track] = _held_out(folds)
+        truths = np.concatenate([y for _, y in folds])
+        scores.pooled[track] = round(_correlation(np.concatenate(predictions), truths), 4)
         for group, predicted in zip(groups, predictions, strict=True):
             edges = np.cumsum([0] + [len(data[i][1]) for i in group])
             for i, a, b in zip(group, edges[:-1], edges[1:], strict=True):
-                own[i][track] = round(_correlation(predicted[a:b], data[i][1]), 4)
-    return pooled, own
+                scores.own[i][track] = round(_correlation(predicted[a:b], data[i][1]), 4)
+    return scores
 
 
 def choose(scores: dict[int, float]) -> Verdict:
@@ -179,8 +209,9 @@ class SpeakerFaces:
 
     One utterance's evidence is a second or two of frames, and a listener's silent talking can
     match the sound that long; the same face predicting the same voice over many utterances is
-    the speaker's. Utterances wait until their speaker has READY of them (or the recording ends);
-    after that each is decided as it comes, on the speaker's POOL latest. An utterance reads the
+    the speaker's. Utterances wait until their speaker has READY of them (or the recording
+    ends), and are then decided on the speaker's POOL latest; later ones are decided as they
+    come, by the models of the last fit (refitted every REFIT utterances). An utterance reads the
     speaker's face only when that face is visible in it and predicts its own sound better than
     chance (a diarization that merged two voices does not make one face speak for both).
     Utterances without a speaker are decided alone.
@@ -189,16 +220,32 @@ class SpeakerFaces:
     def __init__(self) -> None:
         self._pools: dict[str, deque[tuple[int, UtteranceMotion]]] = {}
         self._waiting: dict[str, list[int]] = {}
+        self._fits: dict[str, tuple[Verdict, dict[int, Model]]] = {}
+        self._since_fit: dict[str, int] = {}
 
     def add(self, index: int, speaker: str | None, evidence: UtteranceMotion) -> list[Decision]:
         """Take an utterance's evidence; the decisions it makes possible (maybe none yet)."""
         if speaker is None:
-            scores, _ = score_tracks([evidence])
-            return [Decision(index, choose(scores).track, scores)]
+            pooled = score_tracks([evidence]).pooled
+            return [Decision(index, choose(pooled).track, pooled)]
         pool = self._pools.setdefault(speaker, deque(maxlen=POOL))
         pool.append((index, evidence))
         self._waiting.setdefault(speaker, []).append(index)
-        return self._decide(speaker) if len(pool) >= READY else []
+        self._since_fit[speaker] = self._since_fit.get(speaker, 0) + 1
+        if len(pool) < READY:
+            return []
+        if speaker not in self._fits or self._since_fit[speaker] >= REFIT:
+            return self._decide(speaker)
+        # Between fits: the last fit's models never saw this utterance, so their correlation
+        # with its sound is held out too.
+        verdict, models = self._fits[speaker]
+        self._waiting.pop(speaker)
+        own = {
+            track: models[track].correlation(features, evidence.levels[indices])
+            for track, (indices, features) in evidence.features.items()
+            if track in models
+        }
+        return [self._decision(index, verdict, own)]
 
     def finish(self) -> list[Decision]:
         """Decide every utterance still waiting (the recording has ended)."""
@@ -207,11 +254,14 @@ class SpeakerFaces:
     def _decide(self, speaker: str) -> list[Decision]:
         pool = self._pools[speaker]
         positions = {index: k for k, (index, _) in enumerate(pool)}
-        scores, own = score_tracks([evidence for _, evidence in pool])
-        track = choose(scores).track
-        decisions = []
-        for index in self._waiting.pop(speaker, []):
-            mine = own[positions[index]]
-            reads = track if track is not None and mine.get(track, -1.0) >= 0 else None
-            decisions.append(Decision(index, reads, {t: scores[t] for t in mine}))
-        return decisions
+        scores = score_tracks([evidence for _, evidence in pool])
+        verdict = choose(scores.pooled)
+        self._fits[speaker], self._since_fit[speaker] = (verdict, scores.models), 0
+        waiting = self._waiting.pop(speaker, [])
+        return [self._decision(i, verdict, scores.own[positions[i]]) for i in waiting]
+
+    @staticmethod
+    def _decision(index: int, verdict: Verdict, own: dict[int, float]) -> Decision:
+        track = verdict.track
+        reads = track if track is not None and own.get(track, -1.0) >= 0 else None
+        return Decision(index, reads, {t: verdict.scores[t] for t in own if t in verdict.scores})
