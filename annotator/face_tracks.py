@@ -141,18 +141,44 @@ def mouth_patch(gray: np.ndarray, d: Detection) -> np.ndarray | None:
     return patch.astype(np.float32) / 255.0
 
 
-def mouth_features(previous: np.ndarray, current: np.ndarray, d: Detection) -> np.ndarray | None:
-    """What the lower face looks like in `current` and how it changed since `previous` (two gray
-    frames, the track's box `d`): its lowest DCT_SHAPE 2-D DCT coefficients (the mouth's
-    opening and shape, coarsely), their absolute change, and the mean pixel change around the
-    mouth. None when the patch is off the frame."""
+def _shape(patch: np.ndarray) -> np.ndarray:
+    """The patch's lowest DCT_SHAPE 2-D DCT coefficients: the mouth's opening and shape,
+    coarsely."""
     import cv2
 
-    before, now = mouth_patch(previous, d), mouth_patch(current, d)
-    if before is None or now is None:
-        return None
     rows, columns = DCT_SHAPE
-    shape_before = cv2.dct(before)[:rows, :columns].ravel()
-    shape_now = cv2.dct(now)[:rows, :columns].ravel()
-    motion = float(np.abs(now[4:20, 6:30] - before[4:20, 6:30]).mean()) * MOTION_SCALE
-    return np.concatenate([shape_now, np.abs(shape_now - shape_before), [motion]])
+    return cv2.dct(patch)[:rows, :columns].ravel()
+
+
+class LowerFaces:
+    """Describes each track's lower face in consecutive gray frames: its coarse shape, how much
+    that changed since the previous frame, and the mean pixel change around the mouth. The last
+    frame's patch of each track is kept, so each frame's patch is cut and transformed once."""
+
+    def __init__(self) -> None:
+        self._last: dict[int, tuple[float, np.ndarray, np.ndarray]] = {}  # time, patch, shape
+
+    def describe(
+        self,
+        track: int,
+        d: Detection,
+        previous: tuple[float, np.ndarray],
+        current: tuple[float, np.ndarray],
+    ) -> np.ndarray | None:
+        """Features of track `track` (box `d`) in `current` against `previous` ((time, gray
+        frame) each); None when its lower face is off the frame."""
+        now = mouth_patch(current[1], d)
+        if now is None:
+            return None
+        shape_now = _shape(now)
+        last = self._last.get(track)
+        if last is not None and last[0] == previous[0]:
+            before, shape_before = last[1], last[2]
+        else:
+            cut = mouth_patch(previous[1], d)
+            if cut is None:
+                return None
+            before, shape_before = cut, _shape(cut)
+        self._last[track] = (current[0], now, shape_now)
+        motion = float(np.abs(now[4:20, 6:30] - before[4:20, 6:30]).mean()) * MOTION_SCALE
+        return np.concatenate([shape_now, np.abs(shape_now - shape_before), [motion]])

@@ -18,7 +18,7 @@ import numpy as np
 
 from annotator.active_speaker import Decision, SpeakerFaces, utterance_motion
 from annotator.face_alignment import align_video_face, landmarks_in_crop
-from annotator.face_tracks import FaceTracker, mouth_features
+from annotator.face_tracks import FaceTracker, LowerFaces
 from annotator.media import MediaInfo, Samples, frame_size, stream_frames
 
 CROP_SIZE = 128  # side of the square crop around a face; aligned faces are cut from it
@@ -245,6 +245,7 @@ def collect_faces(
     cursor = 0  # first span (in start order) that may still receive frames
     previous: tuple[float, np.ndarray] | None = None  # the last gray frame inside a span
     speaker_faces = SpeakerFaces()
+    lower_faces = LowerFaces()
 
     def read(index: int, observed: Sequence[_Seen], chosen: int | None) -> None:
         result = results[index]
@@ -329,7 +330,7 @@ def collect_faces(
             continue
         if previous is not None and len(tracker.tracks) > 1:
             described = {
-                t.id: mouth_features(previous[1], frame, t.box)
+                t.id: lower_faces.describe(t.id, t.box, previous, (time, frame))
                 for t in tracker.live(time, within=LIVE_FOR)
             }
             for index in inside:
