@@ -30,6 +30,7 @@ from annotator.transcript import FaceFrames, Source, Speaker, Transcript, Uttera
 from annotator.utterances import (
     finish_spans,
     new_words,
+    own_voice,
     segments_to_spans,
     speaker_turns,
     turn_spans,
@@ -204,8 +205,8 @@ class Annotator:
         self, info: media.MediaInfo, audio: media.DecodedAudio, utterances: Sequence[Utterance]
     ) -> FaceScan:
         """The speaker's face in each utterance's frames (None per utterance without video):
-        with several faces on screen, the one whose mouth moves with the sound. Records on each
-        utterance how many frames were looked at."""
+        with several faces on screen, the one whose mouth predicts the sound of the speaker's
+        voice. Records on each utterance how many frames were looked at."""
         options = self.options
         scan = scan_faces(
             info,
@@ -214,8 +215,9 @@ class Annotator:
             options.face_fps,
             options.frame_width,
             keep_crops=options.save_clips is not None,
-            audio=audio.samples,  # the speaker's face is the one moving with the sound
-            speakers=[u.speaker for u in utterances],  # whose evidence adds up
+            audio=audio.samples,  # the speaker's face is the one whose mouth predicts the sound
+            speakers=[u.speaker for u in utterances],  # whose utterances are decided together
+            voiced=own_voice(utterances),  # where the sound is the speaker's own voice
         )
         for utterance, found in zip(utterances, scan.utterances, strict=True):
             if found is not None:
