@@ -222,7 +222,6 @@ def collect_faces(
     motion_from: Callable[[float], Iterable[tuple[float, np.ndarray]]] | None = None,
     scale: float = 1.0,
     speakers: Sequence[str | None] | None = None,
-    voiced: Sequence[Sequence[tuple[float, float]]] | None = None,
 ) -> FaceScan:
     """The speaker's aligned faces for each (start, end) span, from time-ordered frames (and the
     wider crops too with `keep_crops`).
@@ -235,9 +234,7 @@ def collect_faces(
     gray frames of the same size from `time` on), and is called once, when a second face is
     first seen, so a video that never shows two faces at once never decodes them.
     With `speakers` (each span's diarized speaker), a speaker's utterances are decided
-    together (`SpeakerFaces`); with `voiced` (per span, the stretches where only its speaker's
-    voice is heard) only those stretches' frames are compared with the sound. `scale` converts
-    frame pixels to the recording's.
+    together (`SpeakerFaces`). `scale` converts frame pixels to the recording's.
     """
     results = [UtteranceFaces() for _ in spans]
     tracker = FaceTracker()
@@ -337,8 +334,6 @@ def collect_faces(
                 for t in tracker.live(time, within=LIVE_FOR)
             }
             for index in inside:
-                if voiced is not None and not any(a <= time <= b for a, b in voiced[index]):
-                    continue
                 rows = motion.setdefault(index, _Motion())
                 for track, features in described.items():
                     if features is not None:
@@ -367,7 +362,6 @@ def scan_faces(
     audio: Samples | None = None,
     motion_fps: float = MOTION_FPS,
     speakers: Sequence[str | None] | None = None,
-    voiced: Sequence[Sequence[tuple[float, float]]] | None = None,
 ) -> FaceScan:
     """Faces detected in frames sampled at `fps` inside the spans and, given the audio, every
     frame (up to `motion_fps`) read for mouth motion. None per span without video."""
@@ -384,9 +378,7 @@ def scan_faces(
         return stream_frames(info, rate, frame_width, until=until, gray=True, start=start)
 
     scale = (info.width or frame_width) / frame_size(info, frame_width)[0]
-    return collect_faces(
-        frames, spans, detector, keep_crops, audio, motion_from, scale, speakers, voiced
-    )
+    return collect_faces(frames, spans, detector, keep_crops, audio, motion_from, scale, speakers)
 
 
 def speaker_faces(

@@ -30,7 +30,6 @@ from annotator.transcript import FaceFrames, Source, Speaker, Transcript, Uttera
 from annotator.utterances import (
     finish_spans,
     new_words,
-    own_voice,
     segments_to_spans,
     speaker_turns,
     turn_spans,
@@ -217,7 +216,6 @@ class Annotator:
             keep_crops=options.save_clips is not None,
             audio=audio.samples,  # the speaker's face is the one whose mouth predicts the sound
             speakers=[u.speaker for u in utterances],  # whose utterances are decided together
-            voiced=own_voice(utterances),  # where the sound is the speaker's own voice
         )
         for utterance, found in zip(utterances, scan.utterances, strict=True):
             if found is not None:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
-from annotator.transcript import Utterance, Word
+from annotator.transcript import Word
 
 SENTENCE_END = (".", "?", "!", "…")
 
@@ -312,59 +312,3 @@ def finish_spans(spans: Sequence[Span]) -> tuple[list[Span], list[bool]]:
             if a.speaker != b.speaker and min(a.end, b.end) - b.start >= OVERLAP_MIN:
                 overlap[i] = overlap[j] = True
     return ordered, overlap
-
-
-VOICE_JOIN = 0.5  # seconds: words closer than this are one stretch of their speaker's voice
-VOICE_PAD = 0.2  # seconds around words: Whisper's word times are loose by about this much
-
-Stretch = tuple[float, float]
-
-
-def _word_stretches(utterance: Utterance) -> list[Stretch]:
-    stretches: list[list[float]] = []
-    for word in utterance.words:
-        start = max(utterance.start, word.start - VOICE_PAD)
-        end = min(utterance.end, word.end + VOICE_PAD)
-        if stretches and start - stretches[-1][1] < VOICE_JOIN:
-            stretches[-1][1] = max(stretches[-1][1], end)
-        elif end > start:
-            stretches.append([start, end])
-    return [(a, b) for a, b in stretches]
-
-
-def _less(stretches: Sequence[Stretch], taken: Sequence[Stretch]) -> list[Stretch]:
-    """`stretches` with the parts inside any of `taken` cut out."""
-    left = list(stretches)
-    for cut_start, cut_end in taken:
-        kept: list[Stretch] = []
-        for start, end in left:
-            if cut_end <= start or cut_start >= end:
-                kept.append((start, end))
-                continue
-            if start < cut_start:
-                kept.append((start, cut_start))
-            if cut_end < end:
-                kept.append((cut_end, end))
-        left = kept
-    return left
-
-
-def own_voice(utterances: Sequence[Utterance]) -> list[list[Stretch]]:
-    """Per utterance, where its speaker's own voice is heard and nobody else's: around its words
-    (the whole utterance when it has none), less other speakers' words. An utterance's span can
-    reach into a neighbour's speech (a diarized turn is wider than the words in it); whose face
-    moves with the sound is asked only where the sound is this speaker's."""
-    words = [_word_stretches(u) for u in utterances]
-    voiced = []
-    for i, utterance in enumerate(utterances):
-        mine = words[i] or [(utterance.start, utterance.end)]
-        others = [
-            stretch
-            for j, other in enumerate(utterances)
-            if other.speaker != utterance.speaker
-            and other.start < utterance.end
-            and other.end > utterance.start
-            for stretch in words[j]
-        ]
-        voiced.append(_less(mine, others))
-    return voiced

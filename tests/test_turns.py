@@ -139,22 +139,3 @@ def test_words_split_where_the_active_speaker_changes():
     segments = [Segment(0.0, 1.5, "yes no maybe", words)]
     spans = segments_to_spans(segments, word_speakers=word_speakers(words, diarization))
     assert [(s.text, s.speaker) for s in spans] == [("yes", 0), ("no maybe", 1)]
-
-
-def test_own_voice_is_around_the_words_and_not_under_someone_elses():
-    from annotator.transcript import Utterance
-    from annotator.utterances import own_voice
-
-    first = Utterance(
-        0, 0.0, 6.0, "a b c", [word(0.5, 1.0, "a"), word(1.2, 2.0, "b"), word(4.0, 4.5, "c")]
-    )
-    second = Utterance(1, 3.8, 5.0, "d", [word(4.2, 4.8, "d")])
-    unworded = Utterance(2, 6.0, 8.0, "")
-    first.speaker = unworded.speaker = "SPEAKER_1"
-    second.speaker = "SPEAKER_2"
-    voiced = own_voice([first, second, unworded])
-    assert [[(round(a, 2), round(b, 2)) for a, b in v] for v in voiced] == [
-        [(0.3, 2.2), (3.8, 4.0)],  # words joined across 0.2 s, padded; not under "d"
-        [(4.7, 5.0)],  # "d" less "c"
-        [(6.0, 8.0)],  # no words: the whole utterance
-    ]
