@@ -40,6 +40,18 @@ def inside(box, tile) -> bool:
     return tile[0] <= cx < tile[0] + tile[2] and tile[1] <= cy < tile[1] + tile[3]
 
 
+def tally(counts: dict[str, int], box, tile) -> None:
+    """Count one turn: on screen (its speaker's tile) right, wrong or none; off screen (no
+    tile), whether no face was read."""
+    if tile is None:
+        counts["off"] += 1
+        counts["none_off"] += box is None
+    else:
+        counts["on"] += 1
+        kind = "none_on" if box is None else "right" if inside(box, tile) else "wrong"
+        counts[kind] += 1
+
+
 def evaluate(path: Path, detector: FaceDetector, motion_fps: float, with_speakers: bool):
     truth = json.loads(path.with_suffix(".truth.json").read_text())
     turns = truth["utterances"]
@@ -62,17 +74,7 @@ def evaluate(path: Path, detector: FaceDetector, motion_fps: float, with_speaker
     dump = []
     for turn, found in zip(turns, scan.utterances, strict=True):
         box = found.box if found else None
-        if turn["box"] is None:
-            counts["off"] += 1
-            counts["none_off"] += box is None
-        else:
-            counts["on"] += 1
-            if box is None:
-                counts["none_on"] += 1
-            elif inside(box, turn["box"]):
-                counts["right"] += 1
-            else:
-                counts["wrong"] += 1
+        tally(counts, box, turn["box"])
         speaker_track = next((t for t, b in scan.boxes.items() if inside(b, turn["box"])), None)
         scores = found.scores if found and found.scores else {}
         dump.append(

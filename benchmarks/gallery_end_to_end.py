@@ -24,25 +24,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.active_speaker import inside  # noqa: E402
-
-COLLAR = 0.25
+from benchmarks.active_speaker import tally  # noqa: E402
+from benchmarks.meetings import Case, score  # noqa: E402
 
 
 def der(truth: list[tuple[float, float, str]], found: list[tuple[float, float, str]]) -> float:
-    from pyannote.core import Annotation, Segment, Timeline
-    from pyannote.metrics.diarization import DiarizationErrorRate
-
-    def annotation(turns: list[tuple[float, float, str]]) -> Annotation:
-        result = Annotation()
-        for i, (start, end, speaker) in enumerate(turns):
-            if end > start:
-                result[Segment(start, end), i] = speaker
-        return result
-
-    end = max([e for _, e, _ in truth + found] + [1.0])
-    metric = DiarizationErrorRate(collar=COLLAR)
-    return float(metric(annotation(truth), annotation(found), uem=Timeline([Segment(0.0, end)])))
+    """DER with overlapping speech scored (benchmarks/meetings.py's scoring)."""
+    return score(Case("gallery", Path(), truth), found)[0]
 
 
 def merged_by_face(speakers: list[str], tracks: list[int | None]) -> list[str]:
@@ -70,7 +58,7 @@ def main(argv: list[str] | None = None) -> None:
 
     set_runtime_environment()
     annotator = Annotator(Options(emotion=False))
-    total = dict.fromkeys(("right", "wrong", "none", "on", "off", "off_none"), 0)
+    total = dict.fromkeys(("on", "right", "wrong", "none_on", "off", "none_off"), 0)
     print("meeting            speakers   DER    DER merged by face   faces right/wrong/none  off")
     for path in args.meetings:
         truth = json.loads(path.with_suffix(".truth.json").read_text())
@@ -87,14 +75,7 @@ def main(argv: list[str] | None = None) -> None:
             share, turn = max(overlap, key=lambda item: item[0])
             if share <= 0:
                 continue  # not speech in the truth (a stray utterance)
-            box = found.box if found else None
-            if turn["box"] is None:
-                counts["off"] += 1
-                counts["off_none"] += box is None
-            else:
-                counts["on"] += 1
-                kind = "none" if box is None else "right" if inside(box, turn["box"]) else "wrong"
-                counts[kind] += 1
+            tally(counts, found.box if found else None, turn["box"])
         for key, value in counts.items():
             total[key] += value
         reference = [(t["start"], t["end"], t["speaker"]) for t in turns]
@@ -107,15 +88,15 @@ def main(argv: list[str] | None = None) -> None:
             f"{path.stem:18s} {len(set(speakers)):>3}/{len({s for *_, s in reference}):<3}"
             f"   {der(reference, found):6.1%}   {der(reference, after):6.1%} "
             f"({len(set(merged))} speakers)    "
-            f"{counts['right']:3d}/{counts['wrong']:3d}/{counts['none']:3d} of {counts['on']:3d}"
-            f"   {counts['off_none']}/{counts['off']}",
+            f"{counts['right']:3d}/{counts['wrong']:3d}/{counts['none_on']:3d} of {counts['on']:3d}"
+            f"   {counts['none_off']}/{counts['off']}",
             flush=True,
         )
     on, off = max(1, total["on"]), max(1, total["off"])
     print(
         f"all: speaker's face {total['right']}/{total['on']} ({100 * total['right'] / on:.1f}%), "
-        f"wrong {total['wrong']}, none {total['none']}; off screen no face "
-        f"{total['off_none']}/{total['off']} ({100 * total['off_none'] / off:.1f}%)"
+        f"wrong {total['wrong']}, none {total['none_on']}; off screen no face "
+        f"{total['none_off']}/{total['off']} ({100 * total['none_off'] / off:.1f}%)"
     )
 
 
