@@ -41,6 +41,10 @@ FOLDS = 4  # a speaker's utterances are split into at most this many folds
 READY = 6
 POOL = 16
 REFIT = 4
+# A speaker's face, once found, is kept by a refit that still ranks it first with at least this
+# score: the pool forgets old utterances, and one noisy batch should not undo a face that
+# predicted the voice before.
+KEEP_SCORE = 0.2
 
 
 @dataclass
@@ -256,6 +260,15 @@ class SpeakerFaces:
         positions = {index: k for k, (index, _) in enumerate(pool)}
         scores = score_tracks([evidence for _, evidence in pool])
         verdict = choose(scores.pooled)
+        if verdict.track is None and speaker in self._fits:
+            kept = self._fits[speaker][0].track
+            pooled = scores.pooled
+            if (
+                kept in pooled
+                and pooled[kept] >= KEEP_SCORE
+                and pooled[kept] == max(pooled.values())
+            ):
+                verdict = Verdict(kept, pooled)
         self._fits[speaker], self._since_fit[speaker] = (verdict, scores.models), 0
         waiting = self._waiting.pop(speaker, [])
         return [self._decision(i, verdict, scores.own[positions[i]]) for i in waiting]

@@ -78,3 +78,33 @@ def test_scores_are_held_out_so_noise_scores_near_zero():
     scores = score_tracks([utterance(rng, 40, speaking=None) for _ in range(8)])
     assert set(scores.pooled) == set(scores.models) == {0, 1, 2} and len(scores.own) == 8
     assert max(abs(v) for v in scores.pooled.values()) < 0.3  # held out: noise earns nothing
+
+
+def test_a_found_face_survives_a_weaker_refit_but_not_a_better_rival(monkeypatch):
+    import annotator.active_speaker as active_speaker
+
+    rng = np.random.default_rng(5)
+    faces = SpeakerFaces()
+    for index in range(READY):
+        decided = faces.add(index, "SPEAKER_00", utterance(rng, 50, speaking=1))
+    assert decided[-1].track == 1
+    real = active_speaker.score_tracks
+
+    def weaker(pooled):
+        def scores(utterances):
+            found = real(utterances)
+            own = [{t: 0.3 for t in u} for u in found.own]
+            return active_speaker.Scores(pooled, own, found.models)
+
+        return scores
+
+    # Track 1 still ranks first but under MIN_SCORE: it is kept (KEEP_SCORE).
+    monkeypatch.setattr(active_speaker, "score_tracks", weaker({0: 0.05, 1: 0.25, 2: 0.1}))
+    for index in range(READY, READY + REFIT):
+        decided = faces.add(index, "SPEAKER_00", utterance(rng, 50, speaking=1))
+    assert decided[-1].track == 1
+    # Another face now scores better: the old one is not kept, and none clears MIN_SCORE.
+    monkeypatch.setattr(active_speaker, "score_tracks", weaker({0: 0.3, 1: 0.25, 2: 0.1}))
+    for index in range(READY + REFIT, READY + 2 * REFIT):
+        decided = faces.add(index, "SPEAKER_00", utterance(rng, 50, speaking=1))
+    assert decided[-1].track is None
