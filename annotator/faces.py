@@ -283,18 +283,14 @@ def collect_faces(
         decided(speaker_faces.add(index, speaker, evidence))
 
     motion_frames: Iterator[tuple[float, np.ndarray]] = iter(())
-    pending_motion: list[tuple[float, np.ndarray]] = []  # one frame read ahead
+    ahead: tuple[float, np.ndarray] | None = None  # the next motion frame, read but not used yet
 
     def motion_until(time: float) -> Iterator[tuple[float, int, np.ndarray]]:
-        while True:
-            if not pending_motion:
-                following = next(motion_frames, None)
-                if following is None:
-                    return
-                pending_motion.append(following)
-            if pending_motion[0][0] >= time:
-                return
-            moment, image = pending_motion.pop()
+        """The motion frames before `time` (none before the second decoder starts)."""
+        nonlocal ahead
+        while (ahead := ahead or next(motion_frames, None)) is not None and ahead[0] < time:
+            moment, image = ahead
+            ahead = None
             yield moment, 1, image
 
     def events() -> Iterator[tuple[float, int, np.ndarray]]:
@@ -363,8 +359,9 @@ def scan_faces(
     motion_fps: float = MOTION_FPS,
     speakers: Sequence[str | None] | None = None,
 ) -> FaceScan:
-    """Faces detected in frames sampled at `fps` inside the spans and, given the audio, every
-    frame (up to `motion_fps`) read for mouth motion. None per span without video."""
+    """Faces detected in frames sampled at `fps` inside the spans and, given the audio and once
+    two faces share a frame, every frame (up to `motion_fps`) read for the lower faces. None
+    per span without video."""
     if not info.has_video or not spans:
         return FaceScan([None] * len(spans))
     until = max(end for _, end in spans)
